@@ -1,0 +1,49 @@
+"""Settings read from the environment (prefix CUSTINFO_)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field maps to CUSTINFO_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="CUSTINFO_", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    data_dir: Path = Path("./var")
+    database_url: str = ""
+    secret_key: str = DEV_SECRET
+    key_file: Path | None = None
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh_CN", "en"] = "zh_CN"
+    session_hours: int = 8
+    token_hours: int = 24
+    assets_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("CUSTINFO_SECRET_KEY must be set to a private value in production")
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ValueError("CUSTINFO_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'custinfo.db').resolve()}"
+
+    @cached_property
+    def effective_key_file(self) -> Path:
+        """Where the field-encryption key ring lives (outside the database)."""
+        return self.key_file or self.data_dir / "keys.json"

@@ -1,0 +1,131 @@
+"""Declarative field specs and one validator that collects every field error at once.
+
+Each domain lists its fields (`FieldSpec`) with a parser; the validator trims
+and NFKC-normalises text, applies parsers, checks required fields and kinds,
+and raises `Invalid` with all problems, so nothing is ever half-saved.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from custinfo.core.errors import FieldError, Invalid
+
+Parser = Callable[[Any], Any]
+
+
+class RuleViolation(Exception):
+    """Raised by a parser: which rule failed, and the parameters for its message."""
+
+    def __init__(self, rule: str, **params: Any) -> None:
+        super().__init__(rule)
+        self.rule = rule
+        self.params = params
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A field: its parser, which kinds have it, and for which kinds it is required."""
+
+    name: str
+    parse: Parser
+    kinds: frozenset[str] | None = None  # None: every kind
+    required_for: frozenset[str] = frozenset()
+    level: str = "L1"  # sensitivity level (一般 L1 / 重要 L2 / 敏感 L3); the field catalogue can override
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def normalise_input(value: Any) -> Any:
+    """NFKC (full-width → half-width), trim and collapse blanks in text input."""
+    if isinstance(value, str):
+        return " ".join(unicodedata.normalize("NFKC", value).split())
+    return value
+
+
+def validate(
+    specs: Iterable[FieldSpec],
+    values: Mapping[str, Any],
+    kind: str = "*",
+    partial: bool = False,
+    ignore: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Parse `values` against `specs`; return the cleaned dict or raise Invalid with every error."""
+    by_name = {spec.name: spec for spec in specs}
+    ignored = set(ignore)
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    for name, raw in values.items():
+        if name in ignored:
+            continue
+        spec = by_name.get(name)
+        if spec is None:
+            errors.append(FieldError(name, "field.unknown"))
+            continue
+        if spec.kinds is not None and kind not in spec.kinds:
+            if not _blank(raw):
+                errors.append(FieldError(name, "field.not_for_kind", {"kind": kind}))
+            continue
+        if _blank(raw):
+            if kind in spec.required_for:
+                errors.append(FieldError(name, "field.required"))
+            else:
+                cleaned[name] = None
+            continue
+        try:
+            cleaned[name] = spec.parse(normalise_input(raw))
+        except RuleViolation as violation:
+            errors.append(FieldError(name, violation.rule, violation.params))
+    if not partial:
+        for spec in by_name.values():
+            if kind in spec.required_for and spec.name not in values:
+                errors.append(FieldError(spec.name, "field.required"))
+    if errors:
+        raise Invalid(errors)
+    return cleaned
+
+
+def text(max_length: int) -> Parser:
+    """A free-text parser with a maximum length."""
+
+    def parse(value: Any) -> str:
+        value = str(value)
+        if len(value) > max_length:
+            raise RuleViolation("text.too_long", max=max_length)
+        return value
+
+    return parse
+
+
+def integer(minimum: int, maximum: int) -> Parser:
+    """A whole-number parser with an inclusive range."""
+
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise RuleViolation("integer.format")
+        try:
+            number = int(str(value).replace(",", ""))
+        except ValueError:
+            raise RuleViolation("integer.format") from None
+        if not minimum <= number <= maximum:
+            raise RuleViolation("integer.range", min=minimum, max=maximum)
+        return number
+
+    return parse
+
+
+def boolean(value: Any) -> bool:
+    """A yes/no parser accepting JSON booleans and form values."""
+    if isinstance(value, bool):
+        return value
+    lowered = str(value).strip().lower()
+    if lowered in {"true", "1", "yes", "on", "是"}:
+        return True
+    if lowered in {"false", "0", "no", "off", "否"}:
+        return False
+    raise RuleViolation("boolean.format")

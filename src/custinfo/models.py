@@ -1,0 +1,9 @@
+"""Imports every domain's tables so Base.metadata is complete (Alembic, tests)."""
+
+from custinfo.activity import models as activity_models
+from custinfo.audit import models as audit_models
+from custinfo.auth import models as auth_models
+from custinfo.core.db import Base
+from custinfo.customers import models as customer_models
+
+__all__ = ["Base", "activity_models", "audit_models", "auth_models", "customer_models"]
