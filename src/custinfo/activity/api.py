@@ -1,0 +1,295 @@
+"""JSON routes for orders, contracts, interactions and engagement events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from custinfo.activity import service
+from custinfo.activity.schemas import (
+    ContractIn,
+    ContractOut,
+    ContractPage,
+    EngagementIn,
+    EngagementOut,
+    EngagementPage,
+    InteractionIn,
+    InteractionOut,
+    InteractionPage,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+)
+from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
+
+router = APIRouter(tags=["activity"])
+
+CustomerQuery = Annotated[int | None, Query(description="Only records of this customer", ge=1)]
+PageQuery = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")]
+SizeQuery = Annotated[int, Query(ge=1, le=200, description="Records per page, at most 200")]
+VersionQuery = Annotated[int | None, Query(description="The version you read (stale → 409)")]
+
+
+def _from(natural: str) -> object:
+    return Query(alias="from", description=f"Earliest {natural}, YYYY-MM-DD (inclusive)")
+
+
+def _to(natural: str) -> object:
+    return Query(alias="to", description=f"Latest {natural}, YYYY-MM-DD (inclusive)")
+
+
+def _zone(request: Request) -> str:
+    """The configured time zone: naive timestamps and date filters are local to it."""
+    return settings_of(request).timezone
+
+
+# --- orders ------------------------------------------------------------------------------------------
+
+
+@router.get("/orders", response_model=OrderPage)
+def list_orders(
+    session: DbSession,
+    principal: ApiPrincipal,
+    customer_id: CustomerQuery = None,
+    date_from: Annotated[str | None, _from("order date")] = None,
+    date_to: Annotated[str | None, _to("order date")] = None,
+    page: PageQuery = 1,
+    size: SizeQuery = 20,
+) -> OrderPage:
+    """Orders of the customers in the caller's scope, newest first."""
+    rows, total, capped = service.list_orders(session, principal, customer_id, date_from, date_to, page, size)
+    items = [OrderOut.model_validate(r) for r in rows]
+    return OrderPage(items=items, page=page, size=size, total=total, total_capped=capped)
+
+
+@router.get("/customers/{customer_id}/orders", response_model=OrderPage)
+def customer_orders(
+    customer_id: int,
+    session: DbSession,
+    principal: ApiPrincipal,
+    date_from: Annotated[str | None, _from("order date")] = None,
+    date_to: Annotated[str | None, _to("order date")] = None,
+    page: PageQuery = 1,
+    size: SizeQuery = 20,
+) -> OrderPage:
+    """Orders of one customer (404 if absent or outside the caller's scope)."""
+    rows, total, capped = service.list_orders(
+        session, principal, customer_id, date_from, date_to, page, size, customer_must_exist=True
+    )
+    items = [OrderOut.model_validate(r) for r in rows]
+    return OrderPage(items=items, page=page, size=size, total=total, total_capped=capped)
+
+
+@router.post("/orders", response_model=OrderOut, status_code=201)
+def create_order(body: OrderIn, session: DbSession, principal: ApiPrincipal) -> OrderOut:
+    """Record an order of a customer in scope."""
+    order = service.create_order(session, principal, body.model_dump(exclude_unset=True))
+    return OrderOut.model_validate(order)
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut)
+def get_order(order_id: int, session: DbSession, principal: ApiPrincipal) -> OrderOut:
+    """One order (404 if absent or its customer is outside the caller's scope)."""
+    return OrderOut.model_validate(service.get_order(session, principal, order_id))
+
+
+@router.patch("/orders/{order_id}", response_model=OrderOut)
+def update_order(order_id: int, body: OrderIn, session: DbSession, principal: ApiPrincipal) -> OrderOut:
+    """Change some fields; send the `version` you read (a stale one is a 409)."""
+    order = service.update_order(session, principal, order_id, body.model_dump(exclude_unset=True))
+    return OrderOut.model_validate(order)
+
+
+@router.delete("/orders/{order_id}", status_code=204)
+def delete_order(
+    order_id: int, session: DbSession, principal: ApiPrincipal, version: VersionQuery = None
+) -> Response:
+    """Delete an order entered by mistake; the customer's history keeps it."""
+    service.delete_order(session, principal, order_id, version)
+    return Response(status_code=204)
+
+
+# --- contracts ---------------------------------------------------------------------------------------
+
+
+@router.get("/contracts", response_model=ContractPage)
+def list_contracts(
+    session: DbSession,
+    principal: ApiPrincipal,
+    customer_id: CustomerQuery = None,
+    date_from: Annotated[str | None, _from("signing date")] = None,
+    date_to: Annotated[str | None, _to("signing date")] = None,
+    page: PageQuery = 1,
+    size: SizeQuery = 20,
+) -> ContractPage:
+    """Contracts of the customers in the caller's scope, latest signed first."""
+    rows, total, capped = service.list_contracts(
+        session, principal, customer_id, date_from, date_to, page, size
+    )
+    items = [ContractOut.model_validate(r) for r in rows]
+    return ContractPage(items=items, page=page, size=size, total=total, total_capped=capped)
+
+
+@router.get("/customers/{customer_id}/contracts", response_model=ContractPage)
+def customer_contracts(
+    customer_id: int,
+    session: DbSession,
+    principal: ApiPrincipal,
+    date_from: Annotated[str | None, _from("signing date")] = None,
+    date_to: Annotated[str | None, _to("signing date")] = None,
+    page: PageQuery = 1,
+    size: SizeQuery = 20,
+) -> ContractPage:
+    """Contracts of one customer (404 if absent or outside the caller's scope)."""
+    rows, total, capped = service.list_contracts(
+        session, principal, customer_id, date_from, date_to, page, size, customer_must_exist=True
+    )
+    items = [ContractOut.model_validate(r) for r in rows]
+    return ContractPage(items=items, page=page, size=size, total=total, total_capped=capped)
+
+
+@router.post("/contracts", response_model=ContractOut, status_code=201)
+def create_contract(body: ContractIn, session: DbSession, principal: ApiPrincipal) -> ContractOut:
+    """Record a contract of a customer in scope."""
+    contract = service.create_contract(session, principal, body.model_dump(exclude_unset=True))
+    return ContractOut.model_validate(contract)
+
+
+@router.get("/contracts/{contract_id}", response_model=ContractOut)
+def get_contract(contract_id: int, session: DbSession, principal: ApiPrincipal) -> ContractOut:
+    """One contract (404 if absent or its customer is outside the caller's scope)."""
+    return ContractOut.model_validate(service.get_contract(session, principal, contract_id))
+
+
+@router.patch("/contracts/{contract_id}", response_model=ContractOut)
+def update_contract(
+    contract_id: int, body: ContractIn, session: DbSession, principal: ApiPrincipal
+) -> ContractOut:
+    """Change a contract (renew, terminate…); send the `version` you read (a stale one is a 409)."""
+    contract = service.update_contract(session, principal, contract_id, body.model_dump(exclude_unset=True))
+    return ContractOut.model_validate(contract)
+
+
+@router.delete("/contracts/{contract_id}", status_code=204)
+def delete_contract(
+    contract_id: int, session: DbSession, principal: ApiPrincipal, version: VersionQuery = None
+) -> Response:
+    """Delete a contract entered by mistake (end a real one with `status: terminated`)."""
+    service.delete_contract(session, principal, contract_id, version)
+    return Response(status_code=204)
+
+
+# --- interactions ------------------------------------------------------------------------------------
+
+
+@router.get("/interactions", response_model=InteractionPage)
+def list_interactions(
+    request: Request,
+    session: DbSession,
+    principal: ApiPrincipal,
+    customer_id: CustomerQuery = None,
+    date_from: Annotated[str | None, _from("local date of occurred_at")] = None,
+    date_to: Annotated[str | None, _to("local date of occurred_at")] = None,
+    page: PageQuery = 1,
+    size: SizeQuery = 20,
+) -> InteractionPage:
+    """Interactions with the customers in the caller's scope, newest first."""
+    rows, total, capped = service.list_interactions(
+        session, principal, _zone(request), customer_id, date_from, date_to, page, size
+    )
+    items = [InteractionOut.model_validate(r) for r in rows]
+    return InteractionPage(items=items, page=page, size=size, total=total, total_capped=capped)
+
+
+@router.get("/customers/{customer_id}/interactions", response_model=InteractionPage)
+def customer_interactions(
+    customer_id: int,
+    request: Request,
+    session: DbSession,
+    principal: ApiPrincipal,
+    date_from: Annotated[str | None, _from("local date of occurred_at")] = None,
+    date_to: Annotated[str | None, _to("local date of occurred_at")] = None,
+    page: PageQuery = 1,
+    size: SizeQuery = 20,
+) -> InteractionPage:
+    """Interactions with one customer (404 if absent or outside the caller's scope)."""
+    rows, total, capped = service.list_interactions(
+        session,
+        principal,
+        _zone(request),
+        customer_id,
+        date_from,
+        date_to,
+        page,
+        size,
+        customer_must_exist=True,
+    )
+    items = [InteractionOut.model_validate(r) for r in rows]
+    return InteractionPage(items=items, page=page, size=size, total=total, total_capped=capped)
+
+
+@router.post("/interactions", response_model=InteractionOut, status_code=201)
+def create_interaction(
+    body: InteractionIn, request: Request, session: DbSession, principal: ApiPrincipal
+) -> InteractionOut:
+    """Record a visit, call, consultation, complaint or after-sales contact."""
+    data = body.model_dump(exclude_unset=True)
+    return InteractionOut.model_validate(service.create_interaction(session, principal, data, _zone(request)))
+
+
+@router.get("/interactions/{interaction_id}", response_model=InteractionOut)
+def get_interaction(interaction_id: int, session: DbSession, principal: ApiPrincipal) -> InteractionOut:
+    """One interaction (404 if absent or its customer is outside the caller's scope)."""
+    return InteractionOut.model_validate(service.get_interaction(session, principal, interaction_id))
+
+
+@router.patch("/interactions/{interaction_id}", response_model=InteractionOut)
+def update_interaction(
+    interaction_id: int, body: InteractionIn, request: Request, session: DbSession, principal: ApiPrincipal
+) -> InteractionOut:
+    """Change an interaction (e.g. its resolution); send the `version` you read (a stale one is a 409)."""
+    data = body.model_dump(exclude_unset=True)
+    interaction = service.update_interaction(session, principal, interaction_id, data, _zone(request))
+    return InteractionOut.model_validate(interaction)
+
+
+@router.delete("/interactions/{interaction_id}", status_code=204)
+def delete_interaction(
+    interaction_id: int, session: DbSession, principal: ApiPrincipal, version: VersionQuery = None
+) -> Response:
+    """Delete an interaction entered by mistake; the customer's history keeps it."""
+    service.delete_interaction(session, principal, interaction_id, version)
+    return Response(status_code=204)
+
+
+# --- engagement --------------------------------------------------------------------------------------
+
+
+@router.get("/customers/{customer_id}/engagement", response_model=EngagementPage)
+def list_engagement(
+    customer_id: int,
+    request: Request,
+    session: DbSession,
+    principal: ApiPrincipal,
+    date_from: Annotated[str | None, _from("local date of occurred_at")] = None,
+    date_to: Annotated[str | None, _to("local date of occurred_at")] = None,
+    page: PageQuery = 1,
+    size: SizeQuery = 20,
+) -> EngagementPage:
+    """Browsing events of one customer, newest first (404 if absent or outside the caller's scope)."""
+    rows, total, capped = service.list_engagement(
+        session, principal, _zone(request), customer_id, date_from, date_to, page, size
+    )
+    items = [EngagementOut.model_validate(r) for r in rows]
+    return EngagementPage(items=items, page=page, size=size, total=total, total_capped=capped)
+
+
+@router.post("/customers/{customer_id}/engagement", response_model=EngagementOut, status_code=201)
+def record_engagement(
+    customer_id: int, body: EngagementIn, request: Request, session: DbSession, principal: ApiPrincipal
+) -> EngagementOut:
+    """Append a browsing event; events are never changed or deleted."""
+    data = body.model_dump(exclude_unset=True)
+    event = service.record_engagement(session, principal, customer_id, data, _zone(request))
+    return EngagementOut.model_validate(event)

@@ -1,0 +1,93 @@
+"""Field specs of orders, contracts, interactions and engagement events, and the timestamp parser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, integer, text
+from custinfo.customers.fields import iso_date, money, past_date, vocab
+
+ANY = frozenset({"*"})
+# A timestamp slightly ahead of the server clock is the client's clock drifting, not a future event.
+CLOCK_SKEW = timedelta(minutes=5)
+EVENT_TYPES = ("product_viewed", "new_product_viewed", "category_viewed")
+
+
+def past_datetime(zone: str) -> Parser:
+    """Parser of an ISO date-time, not in the future; a naive value is local time in `zone`; returns UTC."""
+    local = ZoneInfo(zone)
+
+    def parse(value: Any) -> datetime:
+        if isinstance(value, datetime):
+            parsed = value
+        elif isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                raise RuleViolation("datetime.format") from None
+        else:
+            raise RuleViolation("datetime.format")
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=local)
+        parsed = parsed.astimezone(UTC)
+        if parsed > datetime.now(UTC) + CLOCK_SKEW:
+            raise RuleViolation("datetime.future")
+        return parsed
+
+    return parse
+
+
+def event_type(value: Any) -> str:
+    """One of the engagement event types."""
+    code = str(value).strip().lower()
+    if code not in EVENT_TYPES:
+        raise RuleViolation("vocabulary.unknown", allowed=", ".join(EVENT_TYPES))
+    return code
+
+
+ORDER_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("ordered_on", past_date, required_for=ANY),
+    FieldSpec("amount", money, required_for=ANY),
+    FieldSpec("product", text(200), required_for=ANY),
+    FieldSpec("category", text(100)),
+    FieldSpec("quantity", integer(1, 1_000_000_000)),
+    FieldSpec("provided_by", vocab("provided_by")),
+)
+
+CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("title", text(200)),
+    FieldSpec("signed_on", past_date),
+    FieldSpec("starts_on", iso_date),
+    FieldSpec("ends_on", iso_date),
+    FieldSpec("amount", money),
+    FieldSpec("status", vocab("contract_status"), required_for=ANY),
+    FieldSpec("terminated_on", iso_date),
+)
+
+
+def interaction_fields(zone: str) -> tuple[FieldSpec, ...]:
+    """Interaction fields; `occurred_at` without an offset is local time in `zone`."""
+    return (
+        FieldSpec("kind", vocab("interaction_kind"), required_for=ANY),
+        FieldSpec("channel", vocab("interaction_channel")),
+        FieldSpec("occurred_at", past_datetime(zone), required_for=ANY),
+        FieldSpec("topic", text(200)),
+        FieldSpec("resolution", text(4000)),
+        FieldSpec("satisfaction", integer(1, 5)),
+        FieldSpec("provided_by", vocab("provided_by")),
+    )
+
+
+def engagement_fields(zone: str) -> tuple[FieldSpec, ...]:
+    """Engagement event fields; `occurred_at` without an offset is local time in `zone`."""
+    return (
+        FieldSpec("occurred_at", past_datetime(zone), required_for=ANY),
+        FieldSpec("event_type", event_type, required_for=ANY),
+        FieldSpec("product", text(200)),
+        FieldSpec("category", text(100)),
+        FieldSpec("is_new_product", boolean),
+        FieldSpec("dwell_seconds", integer(0, 86_400)),
+        FieldSpec("provided_by", vocab("provided_by")),
+    )

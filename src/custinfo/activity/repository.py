@@ -1,0 +1,87 @@
+"""All SQL of the activity domain; every query joins the customers the principal may see.
+
+The record scope comes from the customers domain (`scoped`), so an order,
+contract or interaction of a customer outside the caller's scope is never
+listed and fetches as absent (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
+from custinfo.auth.policy import Principal
+from custinfo.core.errors import NotFound
+from custinfo.customers.repository import scoped
+
+TOTAL_CAP = 100_000
+
+Row = TypeVar("Row", Order, Contract, Interaction, EngagementEvent)
+
+
+@dataclass(frozen=True)
+class ActivityFilter:
+    """List filters: one customer, and a range on the record's natural date (both ends inclusive).
+
+    For timestamped records (interactions, engagement) `start`/`end` are UTC
+    instants and `end` is exclusive: the service turns local dates into them.
+    """
+
+    customer_id: int | None = None
+    start: date | datetime | None = None
+    end: date | datetime | None = None
+
+
+# The natural date of each kind of record: what `from`/`to` filter and lists sort on.
+NATURAL_DATE: dict[type[Any], InstrumentedAttribute[Any]] = {
+    Order: Order.ordered_on,
+    Contract: Contract.signed_on,
+    Interaction: Interaction.occurred_at,
+    EngagementEvent: EngagementEvent.occurred_at,
+}
+
+
+def _visible(model: type[Row], principal: Principal) -> Select[Row]:
+    customers = scoped(principal).subquery()
+    return select(model).join(customers, customers.c.id == model.customer_id)
+
+
+def _filtered(model: type[Row], principal: Principal, filters: ActivityFilter) -> Select[Row]:
+    stmt = _visible(model, principal)
+    column = NATURAL_DATE[model]
+    if filters.customer_id is not None:
+        stmt = stmt.where(model.customer_id == filters.customer_id)
+    if filters.start is not None:
+        stmt = stmt.where(column >= filters.start)
+    if filters.end is not None:
+        exclusive = isinstance(filters.end, datetime)
+        stmt = stmt.where(column < filters.end if exclusive else column <= filters.end)
+    return stmt
+
+
+def list_rows(
+    session: Session, model: type[Row], principal: Principal, filters: ActivityFilter, page: int, size: int
+) -> tuple[list[Row], int, bool]:
+    """One page (newest natural date first) and the match count, counted up to TOTAL_CAP."""
+    base = _filtered(model, principal, filters)
+    column = NATURAL_DATE[model]
+    rows_stmt = (
+        base.order_by(column.desc().nulls_last(), model.id.desc()).limit(size).offset((page - 1) * size)
+    )
+    rows = list(session.scalars(rows_stmt))
+    capped = base.with_only_columns(model.id).limit(TOTAL_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    return rows, min(total, TOTAL_CAP), total > TOTAL_CAP
+
+
+def get_row(session: Session, model: type[Row], principal: Principal, row_id: int, detail_key: str) -> Row:
+    """One record whose customer is in scope; otherwise 404 (absent and hidden look the same)."""
+    row = session.scalar(_visible(model, principal).where(model.id == row_id))
+    if row is None:
+        raise NotFound(detail_key, id=row_id)
+    return row

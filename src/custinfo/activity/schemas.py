@@ -1,0 +1,214 @@
+"""Pydantic shapes of the activity API (input and output classes are separate).
+
+Input fields are loosely typed on purpose (text, numbers as text): the service
+validates them with the domain's rules so every error carries a rule key.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+Text = str | None
+
+
+def _two_places(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+# Yuan as a decimal string with exactly two places ("1234.50"), never a JSON number.
+MoneyOut = Annotated[Decimal, PlainSerializer(_two_places, return_type=str, when_used="json")]
+MoneyIn = str | int | float | None
+
+CUSTOMER_ID = "The customer the record belongs to (must be in your scope; cannot be changed)"
+AMOUNT_IN = (
+    'Yuan as a decimal string with at most two places, e.g. "1234.50" or "12.5"; '
+    "not negative; a JSON number with a fraction is refused (use a string)"
+)
+AMOUNT_OUT = 'Yuan, decimal string with exactly two places, e.g. "1234.50"'
+PROVIDED_BY = "customer (provided actively by the customer) / system (collected passively from a system log)"
+VERSION_IN = "On update: the version you read (stale → 409)"
+VERSION_OUT = "Optimistic-locking version; send it back on update and delete"
+OCCURRED_AT_IN = (
+    "ISO 8601 date-time, e.g. 2026-03-01T14:30:00+08:00; without an offset it is local time "
+    "in the configured time zone (Asia/Shanghai by default); not in the future"
+)
+OCCURRED_AT_OUT = "When it happened, UTC (ISO 8601)"
+
+
+class OrderIn(BaseModel):
+    """Fields accepted when recording or changing an order; all are validated by the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int | None = Field(None, description=CUSTOMER_ID)
+    ordered_on: Text = Field(
+        None, description="Order date YYYY-MM-DD, not in the future", examples=["2026-01-15"]
+    )
+    amount: MoneyIn = Field(None, description=AMOUNT_IN, examples=["1234.50"])
+    product: Text = Field(None, description="Product name", examples=["工业传感器"])
+    category: Text = Field(None, description="Product category", examples=["传感器"])
+    quantity: int | str | None = Field(None, description="Number of units, at least 1 (default 1)")
+    provided_by: Text = Field(None, description=f"{PROVIDED_BY}; default system")
+    version: int | None = Field(None, description=VERSION_IN)
+
+
+class OrderOut(BaseModel):
+    """An order (purchase) of a customer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="Order id")
+    customer_id: int = Field(description="The customer who ordered")
+    ordered_on: date = Field(description="Order date")
+    amount: MoneyOut = Field(description=AMOUNT_OUT)
+    product: str = Field(description="Product name")
+    category: str | None = Field(description="Product category")
+    quantity: int = Field(description="Number of units")
+    provided_by: str = Field(description=PROVIDED_BY)
+    version: int = Field(description=VERSION_OUT)
+
+
+class OrderPage(BaseModel):
+    """One page of an order list."""
+
+    items: list[OrderOut] = Field(description="Orders, newest order date first")
+    page: int = Field(description="Page number, from 1")
+    size: int = Field(description="Page size")
+    total: int = Field(description="Matching records, counted up to 100,000")
+    total_capped: bool = Field(description="True when there are more than `total` matches")
+
+
+class ContractIn(BaseModel):
+    """Fields accepted when recording or changing a contract; all are validated by the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int | None = Field(None, description=CUSTOMER_ID)
+    title: Text = Field(None, description="Contract title", examples=["2026 年度供货合同"])
+    signed_on: Text = Field(
+        None, description="Signing date YYYY-MM-DD, not in the future; required when active or renewed"
+    )
+    starts_on: Text = Field(None, description="First day of the term, YYYY-MM-DD")
+    ends_on: Text = Field(None, description="Last day of the term, YYYY-MM-DD; not before starts_on")
+    amount: MoneyIn = Field(None, description=AMOUNT_IN, examples=["50000.00"])
+    status: Text = Field(None, description="negotiating / active / renewed / terminated")
+    terminated_on: Text = Field(
+        None, description="Termination date YYYY-MM-DD: required with status terminated, and only then"
+    )
+    version: int | None = Field(None, description=VERSION_IN)
+
+
+class ContractOut(BaseModel):
+    """A contract / cooperation with a customer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="Contract id")
+    customer_id: int = Field(description="The contracting customer")
+    title: str | None = Field(description="Contract title")
+    signed_on: date | None = Field(description="Signing date")
+    starts_on: date | None = Field(description="First day of the term")
+    ends_on: date | None = Field(description="Last day of the term")
+    amount: MoneyOut | None = Field(description=AMOUNT_OUT)
+    status: str = Field(description="negotiating / active / renewed / terminated")
+    terminated_on: date | None = Field(description="Termination date (status terminated)")
+    version: int = Field(description=VERSION_OUT)
+
+
+class ContractPage(BaseModel):
+    """One page of a contract list."""
+
+    items: list[ContractOut] = Field(description="Contracts, latest signing date first (unsigned last)")
+    page: int = Field(description="Page number, from 1")
+    size: int = Field(description="Page size")
+    total: int = Field(description="Matching records, counted up to 100,000")
+    total_capped: bool = Field(description="True when there are more than `total` matches")
+
+
+class InteractionIn(BaseModel):
+    """Fields accepted when recording or changing an interaction; all are validated by the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int | None = Field(None, description=CUSTOMER_ID)
+    kind: Text = Field(None, description="visit / call / consultation / complaint / after_sales")
+    channel: Text = Field(None, description="onsite / phone / online / email / wechat / app")
+    occurred_at: Text = Field(None, description=OCCURRED_AT_IN, examples=["2026-03-01T14:30:00+08:00"])
+    topic: Text = Field(None, description="What it was about")
+    resolution: Text = Field(None, description="How it was resolved")
+    satisfaction: int | str | None = Field(None, description="Satisfaction score 1–5")
+    provided_by: Text = Field(None, description=f"{PROVIDED_BY}; default customer")
+    version: int | None = Field(None, description=VERSION_IN)
+
+
+class InteractionOut(BaseModel):
+    """A visit, call, consultation, complaint or after-sales contact."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="Interaction id")
+    customer_id: int = Field(description="The customer contacted")
+    kind: str = Field(description="visit / call / consultation / complaint / after_sales")
+    channel: str | None = Field(description="onsite / phone / online / email / wechat / app")
+    occurred_at: datetime = Field(description=OCCURRED_AT_OUT)
+    topic: str | None = Field(description="What it was about")
+    resolution: str | None = Field(description="How it was resolved")
+    satisfaction: int | None = Field(description="Satisfaction score 1–5")
+    provided_by: str = Field(description=PROVIDED_BY)
+    version: int = Field(description=VERSION_OUT)
+
+
+class InteractionPage(BaseModel):
+    """One page of an interaction list."""
+
+    items: list[InteractionOut] = Field(description="Interactions, newest first")
+    page: int = Field(description="Page number, from 1")
+    size: int = Field(description="Page size")
+    total: int = Field(description="Matching records, counted up to 100,000")
+    total_capped: bool = Field(description="True when there are more than `total` matches")
+
+
+class EngagementIn(BaseModel):
+    """A browsing event to append to a customer's engagement log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    occurred_at: Text = Field(None, description=OCCURRED_AT_IN, examples=["2026-03-01T14:30:00+08:00"])
+    event_type: Text = Field(None, description="product_viewed / new_product_viewed / category_viewed")
+    product: Text = Field(None, description="Product viewed")
+    category: Text = Field(None, description="Category viewed")
+    is_new_product: bool | str | None = Field(
+        None, description="Whether the product is new (default: true for new_product_viewed)"
+    )
+    dwell_seconds: int | str | None = Field(None, description="Seconds spent on the page, 0–86400")
+    provided_by: Text = Field(None, description=f"{PROVIDED_BY}; default system")
+
+
+class EngagementOut(BaseModel):
+    """One browsing event (events are never changed)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int = Field(description="Event id")
+    customer_id: int = Field(description="The customer who browsed")
+    occurred_at: datetime = Field(description=OCCURRED_AT_OUT)
+    event_type: str = Field(description="product_viewed / new_product_viewed / category_viewed")
+    product: str | None = Field(description="Product viewed")
+    category: str | None = Field(description="Category viewed")
+    is_new_product: bool = Field(description="Whether the product was new")
+    dwell_seconds: int | None = Field(description="Seconds spent on the page")
+    provided_by: str = Field(description=PROVIDED_BY)
+
+
+class EngagementPage(BaseModel):
+    """One page of a customer's engagement log."""
+
+    items: list[EngagementOut] = Field(description="Events, newest first")
+    page: int = Field(description="Page number, from 1")
+    size: int = Field(description="Page size")
+    total: int = Field(description="Matching records, counted up to 100,000")
+    total_capped: bool = Field(description="True when there are more than `total` matches")

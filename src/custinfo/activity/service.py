@@ -1,0 +1,468 @@
+"""Activity use-cases: orders, contracts, interactions and engagement events of a customer.
+
+Every record belongs to a customer the caller may see (otherwise 404); every
+field and cross-field rule is checked before anything is written; services
+only flush, the caller's unit of work commits. Orders, contracts and
+interactions are `Tracked`, so their changes land in the customer's history
+without any code here; engagement events are append-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from custinfo.activity import repository
+from custinfo.activity.fields import (
+    CONTRACT_FIELDS,
+    ORDER_FIELDS,
+    engagement_fields,
+    interaction_fields,
+)
+from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
+from custinfo.activity.repository import ActivityFilter, Row
+from custinfo.auth.policy import Principal, require
+from custinfo.core.errors import FieldError, Invalid
+from custinfo.core.fields import FieldSpec, RuleViolation, integer, validate
+from custinfo.core.versioning import check_version
+from custinfo.customers.fields import iso_date
+from custinfo.customers.repository import get_customer
+
+__all__ = [
+    "create_contract",
+    "create_interaction",
+    "create_order",
+    "delete_contract",
+    "delete_interaction",
+    "delete_order",
+    "get_contract",
+    "get_interaction",
+    "get_order",
+    "list_contracts",
+    "list_engagement",
+    "list_interactions",
+    "list_orders",
+    "record_engagement",
+    "update_contract",
+    "update_interaction",
+    "update_order",
+]
+
+Page = tuple[list[Row], int, bool]
+
+MAX_SIZE = 200
+MAX_ID = 2**63 - 1
+# Engagement events are the customer's contacts through digital channels, so whoever may record an
+# interaction may record them; no separate permission exists in the policy.
+ENGAGEMENT_WRITE = "interaction.write"
+SIGNED_STATUSES = frozenset({"active", "renewed"})
+
+# Columns that are NOT NULL: on create a blank one takes the model default, on update it is refused.
+ORDER_NOT_NULL = frozenset({"ordered_on", "amount", "product", "quantity", "provided_by"})
+CONTRACT_NOT_NULL = frozenset({"status"})
+INTERACTION_NOT_NULL = frozenset({"kind", "occurred_at", "provided_by"})
+
+NOT_FOUND = {
+    Order: "error.order_not_found",
+    Contract: "error.contract_not_found",
+    Interaction: "error.interaction_not_found",
+}
+
+
+# --- lists -------------------------------------------------------------------------------------------
+
+
+def _range(
+    date_from: str | None, date_to: str | None, zone: str | None
+) -> tuple[date | datetime | None, date | datetime | None]:
+    """Inclusive local dates → bounds on the natural date (UTC instants, end exclusive, for timestamps)."""
+    errors: list[FieldError] = []
+    bounds: list[date | None] = []
+    for name, raw in (("from", date_from), ("to", date_to)):
+        if raw is None or not raw.strip():
+            bounds.append(None)
+            continue
+        try:
+            bounds.append(iso_date(raw.strip()))
+        except RuleViolation as violation:
+            errors.append(FieldError(name, violation.rule, violation.params))
+    if errors:
+        raise Invalid(errors)
+    start, end = bounds
+    if zone is None:
+        return start, end
+    local = ZoneInfo(zone)
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=local).astimezone(UTC)
+
+    return (
+        midnight(start) if start and start > date.min else None,
+        midnight(end + timedelta(days=1)) if end and end < date.max else None,
+    )
+
+
+def _list(
+    session: Session,
+    principal: Principal,
+    model: type[Row],
+    customer_id: int | None,
+    date_from: str | None,
+    date_to: str | None,
+    page: int,
+    size: int,
+    zone: str | None = None,
+    customer_must_exist: bool = False,
+) -> Page[Row]:
+    require(principal, "customer.read")
+    errors = []
+    if page < 1:
+        errors.append(FieldError("page", "integer.range", {"min": 1, "max": 1_000_000}))
+    if not 1 <= size <= MAX_SIZE:
+        errors.append(FieldError("size", "integer.range", {"min": 1, "max": MAX_SIZE}))
+    if errors:
+        raise Invalid(errors)
+    if customer_must_exist and customer_id is not None:
+        get_customer(session, principal, customer_id)
+    start, end = _range(date_from, date_to, zone)
+    filters = ActivityFilter(customer_id=customer_id, start=start, end=end)
+    return repository.list_rows(session, model, principal, filters, page, size)
+
+
+def list_orders(
+    session: Session,
+    principal: Principal,
+    customer_id: int | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    page: int = 1,
+    size: int = 20,
+    customer_must_exist: bool = False,
+) -> Page[Order]:
+    """Orders of the customers in scope, newest first; `from`/`to` bound `ordered_on` (inclusive)."""
+    return _list(
+        session,
+        principal,
+        Order,
+        customer_id,
+        date_from,
+        date_to,
+        page,
+        size,
+        customer_must_exist=customer_must_exist,
+    )
+
+
+def list_contracts(
+    session: Session,
+    principal: Principal,
+    customer_id: int | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    page: int = 1,
+    size: int = 20,
+    customer_must_exist: bool = False,
+) -> Page[Contract]:
+    """Contracts of the customers in scope, latest signed first; `from`/`to` bound `signed_on`."""
+    return _list(
+        session,
+        principal,
+        Contract,
+        customer_id,
+        date_from,
+        date_to,
+        page,
+        size,
+        customer_must_exist=customer_must_exist,
+    )
+
+
+def list_interactions(
+    session: Session,
+    principal: Principal,
+    zone: str,
+    customer_id: int | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    page: int = 1,
+    size: int = 20,
+    customer_must_exist: bool = False,
+) -> Page[Interaction]:
+    """Interactions in scope, newest first; `from`/`to` are local dates in `zone` bounding `occurred_at`."""
+    return _list(
+        session,
+        principal,
+        Interaction,
+        customer_id,
+        date_from,
+        date_to,
+        page,
+        size,
+        zone,
+        customer_must_exist,
+    )
+
+
+def list_engagement(
+    session: Session,
+    principal: Principal,
+    zone: str,
+    customer_id: int,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    page: int = 1,
+    size: int = 20,
+) -> Page[EngagementEvent]:
+    """Engagement events of one customer in scope, newest first (404 if the customer is not visible)."""
+    return _list(session, principal, EngagementEvent, customer_id, date_from, date_to, page, size, zone, True)
+
+
+# --- validation helpers -------------------------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _customer_id(
+    session: Session, principal: Principal, data: Mapping[str, Any]
+) -> tuple[int, list[FieldError]]:
+    """The record's customer: required, a whole number, and in the caller's scope (else 404, not 422)."""
+    raw = data.get("customer_id")
+    if _blank(raw):
+        return 0, [FieldError("customer_id", "field.required")]
+    try:
+        customer_id: int = integer(1, MAX_ID)(raw)
+    except RuleViolation as violation:
+        return 0, [FieldError("customer_id", violation.rule, violation.params)]
+    get_customer(session, principal, customer_id)
+    return customer_id, []
+
+
+def _validated_new(
+    session: Session, principal: Principal, specs: Iterable[FieldSpec], data: Mapping[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    """Customer and fields of a new record, every error collected; blanks dropped to take defaults."""
+    customer_id, errors = _customer_id(session, principal, data)
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned = validate(specs, data, ignore=("customer_id", "version"))
+    except Invalid as exc:
+        errors = [*errors, *exc.errors]
+    if errors:
+        raise Invalid(errors)
+    return customer_id, {key: value for key, value in cleaned.items() if value is not None}
+
+
+def _validated_change(
+    current: Order | Contract | Interaction,
+    specs: Iterable[FieldSpec],
+    data: Mapping[str, Any],
+    not_null: frozenset[str],
+) -> dict[str, Any]:
+    """Fields of a partial update; a record never moves to another customer."""
+    errors: list[FieldError] = []
+    if data.get("customer_id") not in (None, current.customer_id):
+        errors.append(FieldError("customer_id", "field.immutable"))
+    cleaned: dict[str, Any] = {}
+    try:
+        cleaned = validate(specs, data, partial=True, ignore=("customer_id", "version"))
+    except Invalid as exc:
+        errors.extend(exc.errors)
+    reported = {error.field for error in errors}
+    errors.extend(
+        FieldError(name, "field.required")
+        for name in sorted(not_null - reported)
+        if name in data and _blank(data[name])
+    )
+    if errors:
+        raise Invalid(errors)
+    return cleaned
+
+
+def _apply(row: Order | Contract | Interaction, cleaned: Mapping[str, Any]) -> None:
+    for key, value in cleaned.items():
+        setattr(row, key, value)
+
+
+def _contract_rules(state: Mapping[str, Any]) -> None:
+    """Cross-field rules of a contract, checked on the state it would have after the change."""
+    errors = []
+    status = state.get("status")
+    starts_on, ends_on = state.get("starts_on"), state.get("ends_on")
+    signed_on, terminated_on = state.get("signed_on"), state.get("terminated_on")
+    if starts_on is not None and ends_on is not None and ends_on < starts_on:
+        errors.append(FieldError("ends_on", "contract.ends_before_start"))
+    if status == "terminated" and terminated_on is None:
+        errors.append(FieldError("terminated_on", "contract.terminated_on_required"))
+    if status != "terminated" and terminated_on is not None:
+        errors.append(FieldError("terminated_on", "contract.terminated_on_not_terminated"))
+    if signed_on is not None and terminated_on is not None and terminated_on < signed_on:
+        errors.append(FieldError("terminated_on", "contract.terminated_before_signed"))
+    if status in SIGNED_STATUSES and signed_on is None:
+        errors.append(FieldError("signed_on", "contract.signed_on_required", {"status": status}))
+    if errors:
+        raise Invalid(errors)
+
+
+def _contract_state(contract: Contract) -> dict[str, Any]:
+    return {
+        name: getattr(contract, name)
+        for name in ("status", "starts_on", "ends_on", "signed_on", "terminated_on")
+    }
+
+
+def _get(session: Session, principal: Principal, model: type[Row], row_id: int) -> Row:
+    return repository.get_row(session, model, principal, row_id, NOT_FOUND.get(model, "error.not_found"))
+
+
+def _delete(
+    session: Session,
+    principal: Principal,
+    permission: str,
+    model: type[Row],
+    row_id: int,
+    version: int | None,
+) -> None:
+    require(principal, permission)
+    row = _get(session, principal, model, row_id)
+    if isinstance(row, Order | Contract | Interaction):
+        check_version(row.version, version)
+    session.delete(row)
+    session.flush()
+
+
+# --- orders ------------------------------------------------------------------------------------------
+
+
+def get_order(session: Session, principal: Principal, order_id: int) -> Order:
+    """One order of a customer in scope."""
+    require(principal, "customer.read")
+    return _get(session, principal, Order, order_id)
+
+
+def create_order(session: Session, principal: Principal, data: Mapping[str, Any]) -> Order:
+    """Validate and record an order of a customer in scope."""
+    require(principal, "order.write")
+    customer_id, cleaned = _validated_new(session, principal, ORDER_FIELDS, data)
+    order = Order(customer_id=customer_id, **cleaned)
+    session.add(order)
+    session.flush()
+    return order
+
+
+def update_order(session: Session, principal: Principal, order_id: int, data: Mapping[str, Any]) -> Order:
+    """Apply a partial update; a stale `version` is refused with 409."""
+    require(principal, "order.write")
+    order = _get(session, principal, Order, order_id)
+    check_version(order.version, data.get("version"))
+    _apply(order, _validated_change(order, ORDER_FIELDS, data, ORDER_NOT_NULL))
+    session.flush()
+    return order
+
+
+def delete_order(session: Session, principal: Principal, order_id: int, version: int | None) -> None:
+    """Delete an order entered by mistake (the history keeps what it was)."""
+    _delete(session, principal, "order.write", Order, order_id, version)
+
+
+# --- contracts ---------------------------------------------------------------------------------------
+
+
+def get_contract(session: Session, principal: Principal, contract_id: int) -> Contract:
+    """One contract of a customer in scope."""
+    require(principal, "customer.read")
+    return _get(session, principal, Contract, contract_id)
+
+
+def create_contract(session: Session, principal: Principal, data: Mapping[str, Any]) -> Contract:
+    """Validate (fields, then dates against status) and record a contract."""
+    require(principal, "contract.write")
+    customer_id, cleaned = _validated_new(session, principal, CONTRACT_FIELDS, data)
+    _contract_rules(cleaned)
+    contract = Contract(customer_id=customer_id, **cleaned)
+    session.add(contract)
+    session.flush()
+    return contract
+
+
+def update_contract(
+    session: Session, principal: Principal, contract_id: int, data: Mapping[str, Any]
+) -> Contract:
+    """Change a contract (renew, terminate…); the rules are checked on the resulting state."""
+    require(principal, "contract.write")
+    contract = _get(session, principal, Contract, contract_id)
+    check_version(contract.version, data.get("version"))
+    cleaned = _validated_change(contract, CONTRACT_FIELDS, data, CONTRACT_NOT_NULL)
+    _contract_rules({**_contract_state(contract), **cleaned})
+    _apply(contract, cleaned)
+    session.flush()
+    return contract
+
+
+def delete_contract(session: Session, principal: Principal, contract_id: int, version: int | None) -> None:
+    """Delete a contract entered by mistake (a real end is `status: terminated`)."""
+    _delete(session, principal, "contract.write", Contract, contract_id, version)
+
+
+# --- interactions ------------------------------------------------------------------------------------
+
+
+def get_interaction(session: Session, principal: Principal, interaction_id: int) -> Interaction:
+    """One interaction with a customer in scope."""
+    require(principal, "customer.read")
+    return _get(session, principal, Interaction, interaction_id)
+
+
+def create_interaction(
+    session: Session, principal: Principal, data: Mapping[str, Any], zone: str
+) -> Interaction:
+    """Record a visit, call, consultation, complaint or after-sales contact; naive times are in `zone`."""
+    require(principal, "interaction.write")
+    customer_id, cleaned = _validated_new(session, principal, interaction_fields(zone), data)
+    interaction = Interaction(customer_id=customer_id, **cleaned)
+    session.add(interaction)
+    session.flush()
+    return interaction
+
+
+def update_interaction(
+    session: Session, principal: Principal, interaction_id: int, data: Mapping[str, Any], zone: str
+) -> Interaction:
+    """Change an interaction (e.g. add its resolution and satisfaction score)."""
+    require(principal, "interaction.write")
+    interaction = _get(session, principal, Interaction, interaction_id)
+    check_version(interaction.version, data.get("version"))
+    _apply(interaction, _validated_change(interaction, interaction_fields(zone), data, INTERACTION_NOT_NULL))
+    session.flush()
+    return interaction
+
+
+def delete_interaction(
+    session: Session, principal: Principal, interaction_id: int, version: int | None
+) -> None:
+    """Delete an interaction entered by mistake."""
+    _delete(session, principal, "interaction.write", Interaction, interaction_id, version)
+
+
+# --- engagement --------------------------------------------------------------------------------------
+
+
+def record_engagement(
+    session: Session, principal: Principal, customer_id: int, data: Mapping[str, Any], zone: str
+) -> EngagementEvent:
+    """Append a browsing event; a `new_product_viewed` event is about a new product unless told otherwise."""
+    require(principal, ENGAGEMENT_WRITE)
+    _, cleaned = _validated_new(
+        session, principal, engagement_fields(zone), {**data, "customer_id": customer_id}
+    )
+    if "is_new_product" not in cleaned:
+        cleaned["is_new_product"] = cleaned["event_type"] == "new_product_viewed"
+    event = EngagementEvent(customer_id=customer_id, **cleaned)
+    session.add(event)
+    session.flush()
+    return event

@@ -1,0 +1,83 @@
+"""Request dependencies: the per-request unit of work, the caller, the language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from custinfo.auth.policy import Principal
+from custinfo.auth.service import resolve_session
+from custinfo.config import Settings
+from custinfo.core.errors import Unauthenticated
+from custinfo.core.i18n import pick_language
+from custinfo.core.uow import Actor, unit_of_work
+
+SESSION_COOKIE = "custinfo_session"
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address, for history and audit."""
+    return request.client.host if request.client else None
+
+
+def get_uow(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    actor = Actor(username="anonymous", address=client_address(request))
+    with unit_of_work(request.app.state.session_factory, actor) as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_uow, scope="function")]
+
+
+def settings_of(request: Request) -> Settings:
+    """The app's settings."""
+    return request.app.state.settings
+
+
+def language_of(request: Request) -> str:
+    """Language from ?lang=, the lang cookie, Accept-Language, then the configured default."""
+    requested = (
+        request.query_params.get("lang")
+        or request.cookies.get("lang")
+        or request.headers.get("accept-language")
+    )
+    return pick_language(requested, settings_of(request).language)
+
+
+def _bind(session: Session, principal: Principal, request: Request) -> Principal:
+    session.info["actor"] = Actor(
+        username=principal.username,
+        user_id=principal.user_id,
+        role=principal.role,
+        address=client_address(request),
+    )
+    request.state.principal = principal
+    return principal
+
+
+def api_principal(request: Request, session: DbSession) -> Principal:
+    """The caller of an API route, from `Authorization: Bearer <token>`."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("auth.token_missing")
+    principal, _row = resolve_session(session, token.strip(), "api")
+    return _bind(session, principal, request)
+
+
+def web_principal(request: Request, session: DbSession) -> Principal:
+    """The caller of a web page, from the session cookie (form routes check CSRF through auth.web.web_user)."""
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        raise Unauthenticated("auth.login_required")
+    principal, row = resolve_session(session, secret, "web")
+    request.state.csrf_token = row.csrf_token
+    return _bind(session, principal, request)
+
+
+ApiPrincipal = Annotated[Principal, Depends(api_principal)]
+WebPrincipal = Annotated[Principal, Depends(web_principal)]

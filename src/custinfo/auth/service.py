@@ -1,0 +1,164 @@
+"""Sign-in with throttling and lock-out, web sessions, API tokens, user administration."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from custinfo.auth.models import ROLES, AuthSession, Department, User
+from custinfo.auth.policy import Principal
+from custinfo.core.db import utcnow
+from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, Unauthenticated
+from custinfo.security.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """A new session or token: the secret is shown once and only its hash is kept."""
+
+    secret: str
+    csrf_token: str | None
+    principal: Principal
+    expires_in_seconds: int
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def principal_of(user: User) -> Principal:
+    """The access-control view of a user."""
+    return Principal(
+        user_id=user.id, username=user.username, role=user.role, department_id=user.department_id
+    )
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """Check credentials; five failures lock the account for 15 minutes."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    now = utcnow()
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+        raise Unauthenticated("auth.bad_credentials")
+    if user.locked_until is not None and user.locked_until > now:
+        raise Unauthenticated("auth.locked")
+    if not user.is_active or not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        session.flush()
+        raise Unauthenticated("auth.bad_credentials")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+def issue_session(session: Session, user: User, kind: str, lifetime: timedelta) -> IssuedSession:
+    """Start a web session (with a CSRF token) or an API token for the user."""
+    secret = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(24) if kind == "web" else None
+    session.add(
+        AuthSession(
+            kind=kind,
+            secret_hash=_digest(secret),
+            user_id=user.id,
+            csrf_token=csrf,
+            expires_at=utcnow() + lifetime,
+        )
+    )
+    session.flush()
+    return IssuedSession(secret, csrf, principal_of(user), int(lifetime.total_seconds()))
+
+
+def resolve_session(session: Session, secret: str, kind: str) -> tuple[Principal, AuthSession]:
+    """The principal behind a cookie or bearer secret; expired, revoked or disabled → 401."""
+    row = session.scalar(select(AuthSession).where(AuthSession.secret_hash == _digest(secret)))
+    if (
+        row is None
+        or row.kind != kind
+        or row.revoked_at is not None
+        or row.expires_at <= utcnow()
+        or not row.user.is_active
+    ):
+        raise Unauthenticated("auth.session_invalid")
+    return principal_of(row.user), row
+
+
+def revoke_session(session: Session, secret: str) -> None:
+    """End a session or token now."""
+    row = session.scalar(select(AuthSession).where(AuthSession.secret_hash == _digest(secret)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+
+
+def ensure_department(session: Session, name: str) -> Department:
+    """The department of that name, created if missing."""
+    department = session.scalar(select(Department).where(Department.name == name))
+    if department is None:
+        department = Department(name=name)
+        session.add(department)
+        session.flush()
+    return department
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str | None = None,
+    department: str | None = None,
+    check_policy: bool = True,
+) -> User:
+    """Create a user; validates role, username and the password policy."""
+    errors: list[FieldError] = []
+    username = username.strip()
+    if not username or len(username) > 64:
+        errors.append(FieldError("username", "field.required"))
+    if role not in ROLES:
+        errors.append(FieldError("role", "vocabulary.unknown", {"allowed": ", ".join(ROLES)}))
+    if check_policy:
+        errors += [FieldError("password", rule) for rule in password_problems(password)]
+    if errors:
+        raise Invalid(errors)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict("error.duplicate", errors=[FieldError("username", "field.duplicate")])
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        department_id=ensure_department(session, department).id if department else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def user_by_username(session: Session, username: str) -> User:
+    """Look up a user by username (404 if absent)."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("error.not_found")
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Change a user's password after checking the policy."""
+    problems = password_problems(password)
+    if problems:
+        raise Invalid([FieldError("password", rule) for rule in problems])
+    user.password_hash = hash_password(password)
+    session.flush()

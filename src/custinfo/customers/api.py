@@ -1,0 +1,168 @@
+"""JSON routes for customers, contacts, the needs log and the change history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from custinfo.auth.deps import ApiPrincipal, DbSession
+from custinfo.customers import service
+from custinfo.customers.repository import CustomerFilter, CustomerRow
+from custinfo.customers.schemas import (
+    ChangeOut,
+    ContactIn,
+    ContactOut,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    NeedIn,
+    NeedOut,
+)
+
+router = APIRouter(tags=["customers"])
+
+
+def customer_out(row: CustomerRow) -> CustomerOut:
+    """Build the API shape of a customer."""
+    c = row.customer
+    return CustomerOut(
+        id=c.id,
+        kind=c.kind,
+        name=c.name,
+        owner=row.owner,
+        department=row.department,
+        source_channel=c.source_channel,
+        purpose=c.purpose,
+        version=c.version,
+        tags=[],
+        classification_code=None,
+        mobile=c.mobile,
+        email=c.email,
+        region=c.region,
+        nickname=c.nickname,
+        gender=c.gender,
+        birth_date=c.birth_date,
+        id_number=c.id_number,
+        address=c.address,
+        occupation=c.occupation,
+        credit_code=c.credit_code,
+        legal_representative=c.legal_representative,
+        registered_address=c.registered_address,
+        industry=c.industry,
+        employee_count=c.employee_count,
+        company_size=service.company_size(c),
+        revenue_band=c.revenue_band,
+        founded_on=c.founded_on,
+        customer_type=c.customer_type,
+        created_at=c.created_at,
+        created_by=c.created_by,
+        updated_at=c.updated_at,
+        updated_by=c.updated_by,
+    )
+
+
+@router.get("/customers", response_model=CustomerPage)
+def list_customers(
+    session: DbSession,
+    principal: ApiPrincipal,
+    q: Annotated[
+        str | None, Query(description="Name contains; or mobile, email, credit code", max_length=100)
+    ] = None,
+    kind: Annotated[str | None, Query(description="individual / company")] = None,
+    tag: Annotated[str | None, Query(description="Only customers carrying this tag")] = None,
+    industry: str | None = None,
+    owner: Annotated[str | None, Query(description="Owner username")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> CustomerPage:
+    """Customers in the caller's scope, newest first; `total` is counted up to 100,000."""
+    filters = CustomerFilter(q=q, kind=kind, industry=industry, owner=owner)
+    rows, total, capped = service.list_customers(session, principal, filters, page, size)
+    if tag:  # no tags exist until classification has run; an unknown tag matches nothing
+        rows, total, capped = [], 0, False
+    return CustomerPage(
+        items=[customer_out(r) for r in rows], page=page, size=size, total=total, total_capped=capped
+    )
+
+
+@router.post("/customers", response_model=CustomerOut, status_code=201)
+def create_customer(body: CustomerIn, session: DbSession, principal: ApiPrincipal) -> CustomerOut:
+    """Create an individual or company customer."""
+    return customer_out(service.create_customer(session, principal, body.model_dump(exclude_unset=True)))
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerOut)
+def get_customer(customer_id: int, session: DbSession, principal: ApiPrincipal) -> CustomerOut:
+    """One customer (404 if absent or outside the caller's scope)."""
+    return customer_out(service.get_customer(session, principal, customer_id))
+
+
+@router.patch("/customers/{customer_id}", response_model=CustomerOut)
+def update_customer(
+    customer_id: int, body: CustomerIn, session: DbSession, principal: ApiPrincipal
+) -> CustomerOut:
+    """Change some fields; send the `version` you read (a stale one is a 409)."""
+    data = body.model_dump(exclude_unset=True)
+    return customer_out(service.update_customer(session, principal, customer_id, data))
+
+
+@router.delete("/customers/{customer_id}", status_code=204)
+def delete_customer(
+    customer_id: int, session: DbSession, principal: ApiPrincipal, version: int | None = None
+) -> Response:
+    """Delete a customer with its contacts, needs and activity; the history is kept."""
+    service.delete_customer(session, principal, customer_id, version)
+    return Response(status_code=204)
+
+
+@router.get("/customers/{customer_id}/contacts", response_model=list[ContactOut])
+def list_contacts(customer_id: int, session: DbSession, principal: ApiPrincipal) -> list[ContactOut]:
+    """Contacts of a company customer, those in post first."""
+    return [ContactOut.model_validate(c) for c in service.list_contacts(session, principal, customer_id)]
+
+
+@router.post("/customers/{customer_id}/contacts", response_model=ContactOut, status_code=201)
+def add_contact(customer_id: int, body: ContactIn, session: DbSession, principal: ApiPrincipal) -> ContactOut:
+    """Add a contact person to a company customer."""
+    contact = service.add_contact(session, principal, customer_id, body.model_dump(exclude_unset=True))
+    return ContactOut.model_validate(contact)
+
+
+@router.patch("/customers/{customer_id}/contacts/{contact_id}", response_model=ContactOut)
+def update_contact(
+    customer_id: int, contact_id: int, body: ContactIn, session: DbSession, principal: ApiPrincipal
+) -> ContactOut:
+    """Change a contact; `in_post: false` marks them as left."""
+    data = body.model_dump(exclude_unset=True)
+    return ContactOut.model_validate(
+        service.update_contact(session, principal, customer_id, contact_id, data)
+    )
+
+
+@router.delete("/customers/{customer_id}/contacts/{contact_id}", status_code=204)
+def delete_contact(
+    customer_id: int, contact_id: int, session: DbSession, principal: ApiPrincipal
+) -> Response:
+    """Remove a contact entered by mistake."""
+    service.delete_contact(session, principal, customer_id, contact_id)
+    return Response(status_code=204)
+
+
+@router.get("/customers/{customer_id}/needs", response_model=list[NeedOut])
+def list_needs(customer_id: int, session: DbSession, principal: ApiPrincipal) -> list[NeedOut]:
+    """The needs log (需求动态), newest first."""
+    return [NeedOut.model_validate(n) for n in service.list_needs(session, principal, customer_id)]
+
+
+@router.post("/customers/{customer_id}/needs", response_model=NeedOut, status_code=201)
+def add_need(customer_id: int, body: NeedIn, session: DbSession, principal: ApiPrincipal) -> NeedOut:
+    """Append a need; earlier entries are kept unchanged."""
+    entry = service.add_need(session, principal, customer_id, body.model_dump(exclude_unset=True))
+    return NeedOut.model_validate(entry)
+
+
+@router.get("/customers/{customer_id}/history", response_model=list[ChangeOut])
+def history(customer_id: int, session: DbSession, principal: ApiPrincipal) -> list[ChangeOut]:
+    """Every recorded change of the customer and its children, newest first."""
+    return [ChangeOut.model_validate(c) for c in service.customer_history(session, principal, customer_id)]

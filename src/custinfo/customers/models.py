@@ -1,0 +1,96 @@
+"""Customers (individual and company), contacts and the needs log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from custinfo.core.db import Base, BigId, Timestamped, utcnow
+from custinfo.core.types import Money, UTCDateTime
+from custinfo.core.uow import Tracked
+from custinfo.core.versioning import Versioned
+
+
+class Customer(Base, Timestamped, Versioned, Tracked):
+    """One customer; individual and company fields share the row (the other kind's stay NULL)."""
+
+    __tablename__ = "customers"
+    __history_entity__ = "customer"
+    __table_args__ = (
+        CheckConstraint("kind IN ('individual', 'company')", name="kind"),
+        Index("ix_customers_owner_id_id", "owner_id", "id"),
+        Index("ix_customers_department_id_id", "department_id", "id"),
+        Index("ix_customers_kind_id", "kind", "id"),
+        Index("ix_customers_industry_id", "industry", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    source_channel: Mapped[str] = mapped_column(String(30))
+    purpose: Mapped[str] = mapped_column(String(30))
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    region: Mapped[str | None] = mapped_column(String(50))
+
+    # individual
+    nickname: Mapped[str | None] = mapped_column(String(100))
+    gender: Mapped[str | None] = mapped_column(String(10))
+    birth_date: Mapped[date | None]
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    occupation: Mapped[str | None] = mapped_column(String(40))
+
+    # company
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    legal_representative: Mapped[str | None] = mapped_column(String(100))
+    registered_address: Mapped[str | None] = mapped_column(String(300))
+    industry: Mapped[str | None] = mapped_column(String(40))
+    employee_count: Mapped[int | None]
+    revenue_band: Mapped[str | None] = mapped_column(String(20))
+    founded_on: Mapped[date | None]
+    customer_type: Mapped[str | None] = mapped_column(String(20))
+
+    def history_customer_id(self) -> int | None:
+        """A customer's own changes belong to its own history."""
+        return self.id
+
+
+class Contact(Base, Timestamped, Versioned, Tracked):
+    """A person at a company customer; one who left (in_post false) receives no messages."""
+
+    __tablename__ = "contacts"
+    __history_entity__ = "contact"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str | None] = mapped_column(String(100))
+    department: Mapped[str | None] = mapped_column(String(100))
+    mobile: Mapped[str | None] = mapped_column(String(20), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    in_post: Mapped[bool] = mapped_column(default=True)
+    left_on: Mapped[date | None]
+
+
+class NeedEntry(Base, Tracked):
+    """One dated entry of the needs log (需求动态); entries are appended, never changed."""
+
+    __tablename__ = "need_entries"
+    __history_entity__ = "need"
+    __table_args__ = (Index("ix_need_entries_customer_id_recorded_at", "customer_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    core_need: Mapped[str] = mapped_column(String(30))
+    urgency: Mapped[str] = mapped_column(String(10))
+    budget_min: Mapped[Decimal | None] = mapped_column(Money)
+    budget_max: Mapped[Decimal | None] = mapped_column(Money)
+    description: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,149 @@
+"""All SQL of the customers domain; every customer query applies the policy's record scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from custinfo.auth.models import Department, User
+from custinfo.auth.policy import Principal, customer_scope
+from custinfo.core.errors import NotFound
+from custinfo.customers.models import Contact, Customer, NeedEntry
+
+TOTAL_CAP = 100_000
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    """List filters: free-text `q`, kind, industry, owner username, department id."""
+
+    q: str | None = None
+    kind: str | None = None
+    industry: str | None = None
+    owner: str | None = None
+    department_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """A customer with the owner's username and department name joined in."""
+
+    customer: Customer
+    owner: str | None
+    department: str | None
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def scoped(principal: Principal) -> Select[Customer]:
+    """SELECT over the customers the principal may see."""
+    return select(Customer).where(customer_scope(principal))
+
+
+def _search(stmt: Select[Customer], q: str) -> Select[Customer]:
+    """Match by the shape of q, so a phone or email search uses its index instead of scanning names."""
+    q = q.strip()
+    compact = q.replace(" ", "").replace("-", "").lstrip("+")
+    if len(compact) >= 7 and compact.isdigit():
+        digits = compact[-11:] if len(compact) > 11 else compact
+        return stmt.where(Customer.mobile.startswith(digits))
+    if "@" in q:
+        return stmt.where(Customer.email == q.lower())
+    name_matches = func.lower(Customer.name).like(f"%{_escape_like(q.lower())}%", escape="\\")
+    if len(compact) == 18 and compact.isalnum():
+        return stmt.where(or_(Customer.credit_code == compact.upper(), name_matches))
+    return stmt.where(name_matches)
+
+
+def _filtered(principal: Principal, filters: CustomerFilter) -> Select[Customer]:
+    stmt = scoped(principal)
+    if filters.q:
+        stmt = _search(stmt, filters.q)
+    if filters.kind:
+        stmt = stmt.where(Customer.kind == filters.kind)
+    if filters.industry:
+        stmt = stmt.where(Customer.industry == filters.industry)
+    if filters.owner:
+        stmt = stmt.where(
+            Customer.owner_id == select(User.id).where(User.username == filters.owner).scalar_subquery()
+        )
+    if filters.department_id:
+        stmt = stmt.where(Customer.department_id == filters.department_id)
+    return stmt
+
+
+def list_customers(
+    session: Session, principal: Principal, filters: CustomerFilter, page: int, size: int
+) -> tuple[list[CustomerRow], int, bool]:
+    """One page (newest first) and the match count, counted up to TOTAL_CAP."""
+    base = _filtered(principal, filters)
+    rows_stmt = (
+        base.add_columns(User.username, Department.name)
+        .outerjoin(User, User.id == Customer.owner_id)
+        .outerjoin(Department, Department.id == Customer.department_id)
+        .order_by(Customer.id.desc())
+        .limit(size)
+        .offset((page - 1) * size)
+    )
+    rows = [CustomerRow(c, owner, dept) for c, owner, dept in session.execute(rows_stmt)]
+    capped_ids = base.with_only_columns(Customer.id).limit(TOTAL_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped_ids)) or 0
+    return rows, min(total, TOTAL_CAP), total > TOTAL_CAP
+
+
+def get_customer(
+    session: Session, principal: Principal, customer_id: int, for_update: bool = False
+) -> Customer:
+    """The customer if it exists and is in scope; otherwise 404."""
+    stmt = scoped(principal).where(Customer.id == customer_id)
+    customer = session.scalar(stmt)
+    if customer is None:
+        raise NotFound("error.customer_not_found", id=customer_id)
+    return customer
+
+
+def owner_and_department(session: Session, customer: Customer) -> tuple[str | None, str | None]:
+    """Username of the owner and name of the department of a customer."""
+    owner = session.get(User, customer.owner_id) if customer.owner_id else None
+    department = session.get(Department, customer.department_id) if customer.department_id else None
+    return (owner.username if owner else None, department.name if department else None)
+
+
+def customer_id_with(session: Session, column: str, value: str, exclude_id: int | None = None) -> int | None:
+    """Id of any customer (regardless of scope) holding this unique identifier."""
+    stmt = select(Customer.id).where(getattr(Customer, column) == value)
+    if exclude_id is not None:
+        stmt = stmt.where(Customer.id != exclude_id)
+    return session.scalar(stmt.limit(1))
+
+
+def contacts_of(session: Session, customer_id: int) -> list[Contact]:
+    """Contacts of a customer, those in post first."""
+    stmt = (
+        select(Contact).where(Contact.customer_id == customer_id).order_by(Contact.in_post.desc(), Contact.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def contact_of(session: Session, customer_id: int, contact_id: int) -> Contact:
+    """One contact of a customer (404 if it belongs to another)."""
+    contact = session.scalar(
+        select(Contact).where(Contact.id == contact_id, Contact.customer_id == customer_id)
+    )
+    if contact is None:
+        raise NotFound("error.not_found")
+    return contact
+
+
+def needs_of(session: Session, customer_id: int) -> list[NeedEntry]:
+    """The needs log, newest first."""
+    stmt = (
+        select(NeedEntry)
+        .where(NeedEntry.customer_id == customer_id)
+        .order_by(NeedEntry.recorded_at.desc(), NeedEntry.id.desc())
+    )
+    return list(session.scalars(stmt))

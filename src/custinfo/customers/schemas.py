@@ -1,0 +1,164 @@
+"""Pydantic shapes of the customer API (input and output classes are separate)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Text = str | None
+
+
+class CustomerIn(BaseModel):
+    """Fields accepted when creating or updating a customer; all are validated by the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["individual", "company"] | None = Field(None, description="individual 个人 / company 企业")
+    name: Text = Field(None, description="Name or full legal company name", examples=["王小明"])
+    owner: Text = Field(None, description="Owner's username (defaults to the creating user)")
+    source_channel: Text = Field(None, description="来源渠道: visit, phone, web_form, app, trade_show, …")
+    purpose: Text = Field(None, description="Purpose of collection: sales_service, marketing, …")
+    mobile: Text = Field(None, description="Mainland mobile number", examples=["13800138000"])
+    email: Text = Field(None, examples=["wang@example.com"])
+    region: Text = Field(None, description="City or region", examples=["上海市"])
+    nickname: Text = Field(None, description="Individual only")
+    gender: Text = Field(None, description="Individual only: male / female / unknown")
+    birth_date: Text = Field(None, description="Individual only, YYYY-MM-DD (L3)")
+    id_number: Text = Field(None, description="Individual only: resident ID number, GB 11643 (L3)")
+    address: Text = Field(None, description="Individual only: exact address (L3)")
+    occupation: Text = Field(None, description="Individual only: broad occupation category")
+    credit_code: Text = Field(None, description="Company only: unified social credit code, GB 32100")
+    legal_representative: Text = Field(None, description="Company only")
+    registered_address: Text = Field(None, description="Company only")
+    industry: Text = Field(
+        None, description="Company only: GB/T 4754 section, synonyms mapped (生产业 → 制造业)"
+    )
+    employee_count: int | str | None = Field(None, description="Company only: number of employees")
+    revenue_band: Text = Field(None, description="Company only: under_10m / 10m_100m / over_100m")
+    founded_on: Text = Field(None, description="Company only: founding date YYYY-MM-DD")
+    customer_type: Text = Field(None, description="Company only: distributor / end_customer / partner")
+    version: int | None = Field(None, description="On update: the version you read (stale → 409)")
+
+
+class CustomerOut(BaseModel):
+    """A customer as the caller may see it."""
+
+    id: int
+    kind: str
+    name: str
+    owner: str | None
+    department: str | None
+    source_channel: str
+    purpose: str
+    version: int
+    tags: list[str] = Field(default_factory=list, description="Tags currently assigned")
+    classification_code: str | None = Field(None, description="Level-1 × level-2 classification label")
+    mobile: str | None = None
+    email: str | None = None
+    region: str | None = None
+    nickname: str | None = None
+    gender: str | None = None
+    birth_date: date | None = None
+    id_number: str | None = None
+    address: str | None = None
+    occupation: str | None = None
+    credit_code: str | None = None
+    legal_representative: str | None = None
+    registered_address: str | None = None
+    industry: str | None = None
+    employee_count: int | None = None
+    company_size: str | None = Field(None, description="Derived from employee_count: small / medium / large")
+    revenue_band: str | None = None
+    founded_on: date | None = None
+    customer_type: str | None = None
+    created_at: datetime
+    created_by: str | None
+    updated_at: datetime
+    updated_by: str | None
+
+
+class CustomerPage(BaseModel):
+    """One page of a customer list."""
+
+    items: list[CustomerOut]
+    page: int
+    size: int
+    total: int = Field(description="Matching records, counted up to `total_cap`")
+    total_capped: bool = Field(description="True when there are more than `total` matches")
+
+
+class ContactIn(BaseModel):
+    """Fields of a contact person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text = None
+    title: Text = None
+    department: Text = None
+    mobile: Text = None
+    email: Text = None
+    in_post: bool | str | None = Field(None, description="Still in post; false stops all messages")
+    left_on: Text = Field(None, description="Date the contact left, YYYY-MM-DD")
+    version: int | None = None
+
+
+class ContactOut(BaseModel):
+    """A contact person of a company customer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    name: str
+    title: str | None
+    department: str | None
+    mobile: str | None
+    email: str | None
+    in_post: bool
+    left_on: date | None
+    version: int
+
+
+class NeedIn(BaseModel):
+    """A new entry of the needs log."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    core_need: Text = Field(None, description="product_purchase / technical_service / solution_partnership")
+    urgency: Text = Field(None, description="low / medium / high")
+    budget_min: str | int | None = Field(None, description="Yuan, decimal string with 2 places")
+    budget_max: str | int | None = Field(None, description="Yuan, decimal string with 2 places")
+    description: Text = None
+
+
+class NeedOut(BaseModel):
+    """One dated entry of the needs log."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    core_need: str
+    urgency: str
+    budget_min: Decimal | None
+    budget_max: Decimal | None
+    description: str | None
+    recorded_at: datetime
+    recorded_by: str | None
+
+
+class ChangeOut(BaseModel):
+    """One entry of a customer's change history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entity: str
+    entity_id: int
+    action: str
+    changes: dict[str, list[object]]
+    actor: str
+    occurred_at: datetime

@@ -1,0 +1,632 @@
+"""HTML pages of customers: list, the 360 view and its tabs, create/edit/delete, child records.
+
+Every page works without JavaScript (plain links and forms, redirect after a
+successful POST); with HTMX the list table and the 360 tab pane are swapped in
+place: a request whose `HX-Target` is the table or the pane gets only that
+fragment back. Services decide scope and rights; this module only translates
+between forms and service calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from custinfo.activity import service as activity
+from custinfo.activity.fields import CONTRACT_FIELDS, ORDER_FIELDS, interaction_fields
+from custinfo.auth.deps import DbSession, language_of, settings_of
+from custinfo.auth.policy import Principal, can, require
+from custinfo.auth.web import FormFields, WebUser, web_user
+from custinfo.core.errors import Conflict, DomainError, FieldError, Invalid
+from custinfo.core.fields import FieldSpec
+from custinfo.core.i18n import translate
+from custinfo.core.problems import field_errors_of, render_field_error
+from custinfo.customers import service
+from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NEED_FIELDS
+from custinfo.customers.repository import CustomerFilter, CustomerRow
+from custinfo.customers.vocabulary import load_default_vocabularies
+from custinfo.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
+
+PAGE_SIZES = (20, 50, 100)
+TAB_PAGE_SIZE = 20
+LIST_TARGET = "customer-results"
+TAB_TARGET = "tab-pane"
+TABS = ("profile", "contacts", "needs", "orders", "contracts", "interactions", "history")
+
+# Customer form layout: (section, fields). A field of CUSTOMER_FIELDS missing here lands in "more".
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("basic", ("name", "nickname", "gender", "birth_date", "id_number", "occupation", "credit_code")),
+    (
+        "business",
+        ("legal_representative", "customer_type", "industry", "employee_count", "revenue_band", "founded_on"),
+    ),
+    ("contact", ("mobile", "email", "region", "address", "registered_address")),
+    ("source", ("source_channel", "purpose", "owner")),
+)
+WIDGETS = {
+    "mobile": "tel",
+    "email": "email",
+    "employee_count": "number",
+    "quantity": "number",
+    "satisfaction": "number",
+    "amount": "money",
+    "budget_min": "money",
+    "budget_max": "money",
+    "description": "textarea",
+    "resolution": "textarea",
+    "occurred_at": "datetime-local",
+    **dict.fromkeys(
+        ("birth_date", "founded_on", "ordered_on", "signed_on", "starts_on", "ends_on", "terminated_on"),
+        "date",
+    ),
+}
+# Activity fields whose vocabulary (and label) is named differently from the field.
+ACTIVITY_VOCABULARY = {
+    "status": "contract_status",
+    "kind": "interaction_kind",
+    "channel": "interaction_channel",
+}
+ACTIVITY_LABELS = {"title": "web.contract.title", "kind": "web.interaction.kind"}
+CONTACT_INPUTS = ["name", "title", "department", "mobile", "email"]  # in-post state has its own button
+WIDE_FIELDS = frozenset({"name", "address", "registered_address", "description", "resolution"})
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form: how to draw it, its label key and whether it is required."""
+
+    name: str
+    widget: str  # text | tel | email | number | date | datetime-local | select | textarea | money
+    label_key: str
+    required: bool = False
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    wide: bool = False
+
+
+@dataclass
+class FormState:
+    """What a re-shown form needs: the user's values, messages per field, messages for the whole form."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)
+
+
+def form_field(
+    spec: FieldSpec,
+    language: str,
+    kind: str = "*",
+    vocabulary: str | None = None,
+    label_key: str | None = None,
+) -> FormField:
+    """The input for a field spec: selects for vocabularies, dates as date pickers."""
+    terms = load_default_vocabularies().get(vocabulary or spec.name)
+    widget = "select" if terms else WIDGETS.get(spec.name, "text")
+    return FormField(
+        name=spec.name,
+        widget=widget,
+        label_key=label_key or f"field.{spec.name}",
+        required=kind in spec.required_for,
+        choices=terms.choices(language) if terms else [],
+        wide=spec.name in WIDE_FIELDS,
+    )
+
+
+def customer_form_sections(kind: str, language: str, with_owner: bool) -> list[tuple[str, list[FormField]]]:
+    """The inputs of the customer form for a kind, grouped in sections."""
+    specs = {s.name: s for s in CUSTOMER_FIELDS if s.kinds is None or kind in s.kinds}
+    if not with_owner:
+        specs.pop("owner", None)
+    grouped: dict[str, list[FormField]] = {}
+    for section, names in SECTIONS:
+        for name in names:
+            if name in specs:
+                grouped.setdefault(section, []).append(form_field(specs.pop(name), language, kind))
+    for spec in specs.values():
+        grouped.setdefault("more", []).append(form_field(spec, language, kind))
+    return list(grouped.items())
+
+
+def _customer_data(kind: str, form: dict[str, str], principal: Principal) -> dict[str, str]:
+    """The submitted values of exactly the inputs the form shows for this kind and user."""
+    sections = customer_form_sections(kind, "zh_CN", can(principal, "customer.reassign"))
+    return {f.name: form.get(f.name, "") for _, fields in sections for f in fields}
+
+
+def form_state(error: DomainError, values: dict[str, str], language: str) -> FormState:
+    """Messages of a failed save: under their field when the form has it, otherwise on top."""
+    state = FormState(values=dict(values))
+    for err in field_errors_of(error):
+        if err.field in values:
+            # The label is right above the input, so the message under it leaves the field name out.
+            state.errors.setdefault(err.field, translate(f"rule.{err.rule}", language, **err.params))
+        else:
+            state.general.append(render_field_error(err, language)["message"])
+    if not field_errors_of(error) and error.detail_key:
+        state.general.append(translate(error.detail_key, language, **error.params))
+    return state
+
+
+@contextmanager
+def saving(session: Session) -> Iterator[None]:
+    """Roll back a refused save, so nothing of it is committed along with the re-shown form."""
+    try:
+        yield
+    except (Invalid, Conflict):
+        session.rollback()
+        raise
+
+
+def _fragment_for(request: Request, target: str) -> bool:
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == target
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _version(form: dict[str, str]) -> int | None:
+    """The version the form was rendered with (services compare it as a number)."""
+    raw = form.get("version", "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+# --- list -----------------------------------------------------------------------------------------------
+
+
+def page_window(page: int, pages: int, capped: bool, width: int = 2) -> list[int | None]:
+    """Page numbers to show around the current one; None marks a gap."""
+    numbers = sorted({1, pages, *range(max(1, page - width), min(pages, page + width) + 1)})
+    shown: list[int | None] = []
+    for number in numbers:
+        if shown and isinstance(shown[-1], int) and number - shown[-1] > 1:
+            shown.append(None)
+        shown.append(number)
+    if capped:
+        shown.append(None)
+    return shown
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customer_list(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    kind: str | None = None,
+    industry: str | None = None,
+    owner: Annotated[str | None, Query(max_length=64)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: int = PAGE_SIZES[0],
+    flash: str | None = None,
+) -> HTMLResponse:
+    """Customers in the caller's scope: search, filters, one page at a time, the count capped."""
+    size = size if size in PAGE_SIZES else PAGE_SIZES[0]
+    filters = CustomerFilter(
+        q=(q or "").strip() or None, kind=kind or None, industry=industry or None, owner=owner or None
+    )
+    rows, total, capped = service.list_customers(session, principal, filters, page, size)
+    pages = max(1, -(-total // size))
+    template = "customers/_results.html" if _fragment_for(request, LIST_TARGET) else "customers/list.html"
+    response = render(
+        request,
+        template,
+        rows=rows,
+        filters=filters,
+        page=page,
+        size=size,
+        total=total,
+        capped=capped,
+        pages=pages,
+        page_numbers=page_window(page, pages, capped),
+        flash=flash,
+        can_create=can(principal, "customer.create"),
+        show_owner_filter=principal.role != "sales",
+    )
+    response.headers["Vary"] = "HX-Request, HX-Target"
+    return response
+
+
+# --- 360 view -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityTab:
+    """An activity tab: its fields, the permission to add, and the service calls."""
+
+    permission: str
+    specs: Callable[[str], tuple[FieldSpec, ...]]
+    lister: Callable[..., tuple[list[Any], int, bool]]
+    creator: Callable[[Session, Principal, dict[str, Any], str], Any]
+
+
+ACTIVITY_TABS = {
+    "orders": ActivityTab(
+        "order.write",
+        lambda _zone: ORDER_FIELDS,
+        lambda s, p, cid, page, zone: activity.list_orders(
+            s, p, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
+        ),
+        lambda s, p, data, _zone: activity.create_order(s, p, data),
+    ),
+    "contracts": ActivityTab(
+        "contract.write",
+        lambda _zone: CONTRACT_FIELDS,
+        lambda s, p, cid, page, zone: activity.list_contracts(
+            s, p, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
+        ),
+        lambda s, p, data, _zone: activity.create_contract(s, p, data),
+    ),
+    "interactions": ActivityTab(
+        "interaction.write",
+        interaction_fields,
+        lambda s, p, cid, page, zone: activity.list_interactions(
+            s, p, zone, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
+        ),
+        activity.create_interaction,
+    ),
+}
+
+
+def activity_form_fields(tab: str, language: str, zone: str) -> list[FormField]:
+    """Inputs of the add form of an activity tab."""
+    return [
+        form_field(spec, language, "*", ACTIVITY_VOCABULARY.get(spec.name), ACTIVITY_LABELS.get(spec.name))
+        for spec in ACTIVITY_TABS[tab].specs(zone)
+    ]
+
+
+def _contact_state(contacts: list[Any], contact_id: int | None) -> FormState | None:
+    for contact in contacts:
+        if contact.id == contact_id:
+            return FormState({name: getattr(contact, name) or "" for name in CONTACT_INPUTS})
+    return None
+
+
+def _tab_context(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    row: CustomerRow,
+    tab: str,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    customer_id, language = row.customer.id, language_of(request)
+    if tab == "profile":
+        return {"profile_sections": customer_form_sections(row.customer.kind, language, with_owner=True)}
+    if tab == "contacts":
+        contacts = service.list_contacts(session, principal, customer_id)
+        fields = [
+            form_field(s, language, label_key="web.contact.name" if s.name == "name" else None)
+            for s in CONTACT_FIELDS
+            if s.name in CONTACT_INPUTS
+        ]
+        edit_state = extra.get("edit_form") or _contact_state(contacts, extra.get("edit_contact"))
+        return {
+            "contacts": contacts,
+            "contact_fields": fields,
+            "edit_form": edit_state,
+            "can_write": can(principal, "contact.write"),
+        }
+    if tab == "needs":
+        return {
+            "needs": service.list_needs(session, principal, customer_id),
+            "need_fields": [form_field(s, language) for s in NEED_FIELDS],
+            "can_write": can(principal, "need.write"),
+        }
+    if tab == "history":
+        return {"changes": service.customer_history(session, principal, customer_id)}
+    zone = settings_of(request).timezone
+    spec = ACTIVITY_TABS[tab]
+    page = max(1, int(extra.get("page") or 1))
+    items, total, capped = spec.lister(session, principal, customer_id, page, zone)
+    return {
+        "items": items,
+        "total": total,
+        "capped": capped,
+        "page": page,
+        "pages": max(1, -(-total // TAB_PAGE_SIZE)),
+        "activity_fields": activity_form_fields(tab, language, zone),
+        "can_write": can(principal, spec.permission),
+    }
+
+
+def show_customer(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    customer_id: int,
+    tab: str = "profile",
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    """The 360 page with the chosen tab (or only the tab pane, for HTMX)."""
+    row = service.get_customer(session, principal, customer_id)
+    tabs = [t for t in TABS if t != "contacts" or row.customer.kind == "company"]
+    tab = tab if tab in tabs else "profile"
+    context = {
+        "row": row,
+        "customer": row.customer,
+        "tab": tab,
+        "tabs": tabs,
+        "can_edit": can(principal, "customer.update"),
+        "can_delete": can(principal, "customer.delete"),
+        "company_size": service.company_size(row.customer),
+        **extra,
+        **_tab_context(request, session, principal, row, tab, extra),
+    }
+    fragment = _fragment_for(request, TAB_TARGET)
+    template = "customers/_tab_fragment.html" if fragment else "customers/detail.html"
+    return render(request, template, status_code=status_code, **context)
+
+
+@router.get("/customers/new", response_class=HTMLResponse)
+def new_customer(request: Request, principal: WebUser, kind: str | None = None) -> HTMLResponse:
+    """The create form for a kind (or the choice of kind)."""
+    require(principal, "customer.create")
+    if kind not in KINDS:
+        return render(request, "customers/choose_kind.html")
+    return _customer_form(request, principal, kind, FormState())
+
+
+def _customer_form(
+    request: Request,
+    principal: Principal,
+    kind: str,
+    state: FormState,
+    row: CustomerRow | None = None,
+    status_code: int = 200,
+    submitted: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "customers/form.html",
+        status_code=status_code,
+        kind=kind,
+        sections=customer_form_sections(kind, language_of(request), can(principal, "customer.reassign")),
+        state=state,
+        row=row,
+        submitted=submitted,
+        can_delete=row is not None and can(principal, "customer.delete"),
+    )
+
+
+@router.post("/customers/new", response_class=HTMLResponse)
+def create_customer(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Create a customer; invalid input brings the form back with the typed values and messages."""
+    kind = form.get("kind", "")
+    if kind not in KINDS:
+        raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(KINDS)})])
+    data = _customer_data(kind, form, principal)
+    try:
+        with saving(session):
+            row = service.create_customer(session, principal, {"kind": kind, **data})
+    except (Invalid, Conflict) as error:
+        state = form_state(error, data, language_of(request))
+        return _customer_form(request, principal, kind, state, status_code=error.status)
+    return _see_other(f"/customers/{row.customer.id}?flash=created")
+
+
+@router.get("/customers/{customer_id}", response_class=HTMLResponse)
+def customer_detail(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    customer_id: int,
+    tab: str = "profile",
+    edit: int | None = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    flash: str | None = None,
+) -> HTMLResponse:
+    """The customer 360 page (客户画像)."""
+    return show_customer(
+        request, session, principal, customer_id, tab, edit_contact=edit, page=page, flash=flash
+    )
+
+
+def _current_values(row: CustomerRow) -> dict[str, str]:
+    values = {s.name: getattr(row.customer, s.name, None) for s in CUSTOMER_FIELDS if s.name != "owner"}
+    shown = {name: "" if value is None else str(value) for name, value in values.items()}
+    shown["owner"] = row.owner or ""
+    return shown
+
+
+@router.get("/customers/{customer_id}/edit", response_class=HTMLResponse)
+def edit_customer(request: Request, session: DbSession, principal: WebUser, customer_id: int) -> HTMLResponse:
+    """The edit form with the stored values and version."""
+    require(principal, "customer.update")
+    row = service.get_customer(session, principal, customer_id)
+    return _customer_form(request, principal, row.customer.kind, FormState(_current_values(row)), row)
+
+
+@router.post("/customers/{customer_id}/edit", response_class=HTMLResponse)
+def update_customer(
+    request: Request, session: DbSession, principal: WebUser, customer_id: int, form: FormFields
+) -> Response:
+    """Save the edit form; a stale version shows the current values next to what was typed."""
+    row = service.get_customer(session, principal, customer_id)
+    kind, language = row.customer.kind, language_of(request)
+    data = _customer_data(kind, form, principal)
+    # An unchanged owner is left out, so editing other fields never re-validates the assignment.
+    changes = {k: v for k, v in data.items() if k != "owner" or (v and v != row.owner)}
+    try:
+        with saving(session):
+            service.update_customer(session, principal, customer_id, {**changes, "version": _version(form)})
+    except Conflict as error:
+        if error.detail_key != "error.stale_version":
+            return _customer_form(
+                request, principal, kind, form_state(error, data, language), row, error.status
+            )
+        current = service.get_customer(session, principal, customer_id)
+        values = _current_values(current)
+        state = form_state(error, {k: values.get(k, "") for k in data}, language)
+        return _customer_form(request, principal, kind, state, current, error.status, submitted=data)
+    except Invalid as error:
+        return _customer_form(request, principal, kind, form_state(error, data, language), row, error.status)
+    return _see_other(f"/customers/{customer_id}?flash=saved")
+
+
+@router.get("/customers/{customer_id}/delete", response_class=HTMLResponse)
+def confirm_delete(
+    request: Request, session: DbSession, principal: WebUser, customer_id: int
+) -> HTMLResponse:
+    """Ask before deleting a customer."""
+    require(principal, "customer.delete")
+    row = service.get_customer(session, principal, customer_id)
+    return render(request, "customers/delete.html", row=row, customer=row.customer)
+
+
+@router.post("/customers/{customer_id}/delete", response_class=HTMLResponse)
+def delete_customer(session: DbSession, principal: WebUser, customer_id: int, form: FormFields) -> Response:
+    """Delete the customer (its change history is kept) and return to the list."""
+    service.delete_customer(session, principal, customer_id, _version(form))
+    return _see_other("/customers?flash=deleted")
+
+
+# --- child records: contacts, needs, orders, contracts, interactions -----------------------------------
+
+
+def _tab_post(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    customer_id: int,
+    tab: str,
+    action: Callable[[], object],
+    values: dict[str, str],
+    flash: str,
+    state_key: str = "add_form",
+    **extra: Any,
+) -> Response:
+    """Run a save from a tab's form; show the tab again with messages, or go on to the updated tab."""
+    try:
+        with saving(session):
+            action()
+    except (Invalid, Conflict) as error:
+        state = form_state(error, values, language_of(request))
+        context = {state_key: state, **extra}
+        return show_customer(request, session, principal, customer_id, tab, error.status, **context)
+    if _fragment_for(request, TAB_TARGET):
+        return show_customer(request, session, principal, customer_id, tab, flash=flash)
+    return _see_other(f"/customers/{customer_id}?tab={tab}&flash={flash}")
+
+
+def _pick(form: dict[str, str], names: list[str]) -> dict[str, str]:
+    return {name: form.get(name, "") for name in names}
+
+
+@router.post("/customers/{customer_id}/contacts", response_class=HTMLResponse)
+def add_contact(
+    request: Request, session: DbSession, principal: WebUser, customer_id: int, form: FormFields
+) -> Response:
+    """Add a contact person to a company customer."""
+    values = _pick(form, CONTACT_INPUTS)
+    return _tab_post(
+        request,
+        session,
+        principal,
+        customer_id,
+        "contacts",
+        lambda: service.add_contact(session, principal, customer_id, values),
+        values,
+        "contact_added",
+    )
+
+
+@router.post("/customers/{customer_id}/contacts/{contact_id}", response_class=HTMLResponse)
+def update_contact(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    customer_id: int,
+    contact_id: int,
+    form: FormFields,
+) -> Response:
+    """Save a contact's edited details."""
+    values = _pick(form, CONTACT_INPUTS)
+    data: dict[str, Any] = {**values, "version": _version(form)}
+    return _tab_post(
+        request,
+        session,
+        principal,
+        customer_id,
+        "contacts",
+        lambda: service.update_contact(session, principal, customer_id, contact_id, data),
+        values,
+        "contact_saved",
+        state_key="edit_form",
+        edit_contact=contact_id,
+    )
+
+
+@router.post("/customers/{customer_id}/contacts/{contact_id}/in-post", response_class=HTMLResponse)
+def set_contact_in_post(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    customer_id: int,
+    contact_id: int,
+    form: FormFields,
+) -> Response:
+    """Mark a contact as left (they stop receiving messages) or as back in post."""
+    in_post = "true" if form.get("in_post") == "true" else "false"
+    data: dict[str, Any] = {"in_post": in_post, "version": _version(form)}
+    return _tab_post(
+        request,
+        session,
+        principal,
+        customer_id,
+        "contacts",
+        lambda: service.update_contact(session, principal, customer_id, contact_id, data),
+        {},
+        "contact_back" if in_post == "true" else "contact_left",
+        state_key="status_form",
+    )
+
+
+@router.post("/customers/{customer_id}/needs", response_class=HTMLResponse)
+def add_need(
+    request: Request, session: DbSession, principal: WebUser, customer_id: int, form: FormFields
+) -> Response:
+    """Append an entry to the needs log."""
+    values = _pick(form, [s.name for s in NEED_FIELDS])
+    return _tab_post(
+        request,
+        session,
+        principal,
+        customer_id,
+        "needs",
+        lambda: service.add_need(session, principal, customer_id, values),
+        values,
+        "need_added",
+    )
+
+
+@router.post("/customers/{customer_id}/{tab}", response_class=HTMLResponse)
+def add_activity(
+    request: Request, session: DbSession, principal: WebUser, customer_id: int, tab: str, form: FormFields
+) -> Response:
+    """Record an order, contract or interaction of the customer."""
+    if tab not in ACTIVITY_TABS:
+        raise Invalid([FieldError("tab", "vocabulary.unknown", {"allowed": ", ".join(ACTIVITY_TABS)})])
+    zone = settings_of(request).timezone
+    values = _pick(form, [s.name for s in ACTIVITY_TABS[tab].specs(zone)])
+    data = {**values, "customer_id": customer_id}
+    return _tab_post(
+        request,
+        session,
+        principal,
+        customer_id,
+        tab,
+        lambda: ACTIVITY_TABS[tab].creator(session, principal, data, zone),
+        values,
+        f"{tab}_added",
+    )
