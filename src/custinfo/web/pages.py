@@ -1,0 +1,31 @@
+"""Every HTML route (each domain's web.py router) and the HTML rendering of domain errors."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from custinfo.auth.deps import language_of
+from custinfo.auth.web import router as auth_pages
+from custinfo.core.errors import DomainError
+from custinfo.core.problems import field_errors_of, render_field_error
+from custinfo.customers.web import router as customer_pages
+from custinfo.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+router.include_router(auth_pages)
+router.include_router(customer_pages)
+
+
+def render_error(request: Request, error: DomainError) -> HTMLResponse:
+    """A friendly error page (or, for HTMX, an alert fragment) in the user's language."""
+    language = language_of(request)
+    messages = [render_field_error(e, language)["message"] for e in field_errors_of(error)]
+    htmx = request.headers.get("hx-request") == "true"
+    return render(
+        request,
+        "_error_alert.html" if htmx else "error.html",
+        status_code=error.status,
+        error=error,
+        messages=messages,
+    )

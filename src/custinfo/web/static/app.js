@@ -1,0 +1,48 @@
+/* custinfo UI glue: HTMX requests carry the CSRF token; a lapsed session leads to the sign-in page;
+   forms with data-confirm ask first. Loaded as a file because the CSP forbids inline script. */
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var token = csrfToken();
+    if (token && event.detail.verb !== "get") {
+      event.detail.headers["X-CSRF-Token"] = token;
+    }
+  });
+
+  // The server answers an expired session with a redirect to /login; show that as a whole page,
+  // never squeezed into the fragment being swapped.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var url = event.detail.xhr && event.detail.xhr.responseURL;
+    if (url && new URL(url).pathname === "/login") {
+      event.detail.shouldSwap = false;
+      window.location.assign(url);
+    }
+  });
+
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      var question = form && form.getAttribute && form.getAttribute("data-confirm");
+      if (question && !window.confirm(question)) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+      }
+    },
+    true
+  );
+
+  // Keep keyboard focus sensible after a tab pane is swapped: on the first invalid field if any.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var invalid = event.detail.target.querySelector(".is-invalid");
+    if (invalid) {
+      invalid.focus();
+    }
+  });
+})();

@@ -1,0 +1,59 @@
+"""Jinja2 environment shared by every domain's web.py: i18n, CSRF token, current user."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from custinfo.auth.deps import language_of, settings_of
+from custinfo.core.i18n import translate
+from custinfo.customers.vocabulary import load_default_vocabularies
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+
+
+def _money(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+templates.env.filters["money"] = _money
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with the helpers every template expects."""
+    language = language_of(request)
+    zone = ZoneInfo(settings_of(request).timezone)
+    vocabularies = load_default_vocabularies()
+
+    def t(key: str, **params: Any) -> str:
+        return translate(key, language, **params)
+
+    def label(field: str, code: str | None) -> str:
+        if code is None or code == "":
+            return ""
+        vocabulary = vocabularies.get(field)
+        return vocabulary.label(code, language) if vocabulary else code
+
+    def local_time(value: datetime | None) -> str:
+        return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    base = {
+        "request": request,
+        "t": t,
+        "label": label,
+        "local_time": local_time,
+        "lang": language,
+        "vocabularies": vocabularies,
+        "principal": getattr(request.state, "principal", None),
+        "csrf_token": getattr(request.state, "csrf_token", None),
+    }
+    base.update(context)
+    return templates.TemplateResponse(request, template, base, status_code=status_code)
