@@ -215,6 +215,9 @@ def test_list_search_filters_and_paging(client: TestClient, login, session: Sess
 
     assert names(q="海港") == ["宁波海港物流有限公司"]
     assert names(q="13700001111") == ["赵敏"]
+    assert names(q="1370000") == ["赵敏"]  # a prefix of the mobile
+    assert names(q="+86 137-0000-1111") == ["赵敏"]
+    assert names(q="1379") == []
     assert names(q="zm@example.com") == ["赵敏"]
     assert names(q=target.credit_code) == ["宁波海港物流有限公司"]
     assert names(q="100%_") == []

@@ -48,9 +48,13 @@ def _search(stmt: Select[Customer], q: str) -> Select[Customer]:
     """Match by the shape of q, so a phone or email search uses its index instead of scanning names."""
     q = q.strip()
     compact = q.replace(" ", "").replace("-", "").lstrip("+")
-    if len(compact) >= 7 and compact.isdigit():
-        digits = compact[-11:] if len(compact) > 11 else compact
-        return stmt.where(Customer.mobile.startswith(digits))
+    if compact.isdigit() and (7 <= len(compact) <= 11 or (len(compact) == 13 and compact.startswith("86"))):
+        digits = compact[-11:]
+        if len(digits) == 11:
+            return stmt.where(Customer.mobile == digits)
+        # A range, not LIKE: SQLite's LIKE is case-insensitive and so never uses the plain index.
+        upper = digits[:-1] + chr(ord(digits[-1]) + 1)
+        return stmt.where(Customer.mobile >= digits, Customer.mobile < upper)
     if "@" in q:
         return stmt.where(Customer.email == q.lower())
     name_matches = func.lower(Customer.name).like(f"%{_escape_like(q.lower())}%", escape="\\")
