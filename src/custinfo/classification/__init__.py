@@ -1,0 +1,1 @@
+"""Classification: taxonomy, versioned rules, set-based features, engine, assignments with history."""

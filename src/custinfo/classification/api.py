@@ -1,0 +1,148 @@
+"""JSON routes: tags, rule-set versions and preview, runs, a customer's tags with explanations, the report.
+
+Rule and tag changes are made only through governance (proposals and approval), never here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from custinfo.auth.deps import ApiPrincipal, DbSession, language_of
+from custinfo.auth.policy import require
+from custinfo.classification import service
+from custinfo.classification.schemas import (
+    AssignmentOut,
+    ChangeOut,
+    ImpactOut,
+    MembersOut,
+    PreviewIn,
+    ReportCellOut,
+    RunIn,
+    RunOut,
+    RunPage,
+    TagImpactOut,
+    TagOut,
+    VersionOut,
+    VersionSummaryOut,
+)
+
+router = APIRouter(tags=["classification"])
+
+
+@router.get("/tags", response_model=list[TagOut])
+def list_tags(session: DbSession, principal: ApiPrincipal) -> list[TagOut]:
+    """The tag taxonomy."""
+    require(principal, "classification.read")
+    return [TagOut.model_validate(t) for t in service.list_tags(session)]
+
+
+@router.get("/tags/{code}/members", response_model=MembersOut)
+def tag_members(
+    code: str,
+    session: DbSession,
+    principal: ApiPrincipal,
+    as_of: Annotated[date | None, Query(description="Membership at the end of this day")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> MembersOut:
+    """Customers in scope carrying the tag, now or on a past date."""
+    rows, total = service.tag_members(session, principal, code, as_of, page, size)
+    return MembersOut(tag=code, as_of=as_of, total=total, items=[{"id": i, "name": n} for i, n in rows])
+
+
+@router.get("/rules", response_model=VersionOut)
+def current_rules(session: DbSession, principal: ApiPrincipal) -> VersionOut:
+    """The active rule-set version."""
+    require(principal, "classification.read")
+    return VersionOut.model_validate(service.current_rule_set(session))
+
+
+@router.get("/rules/versions", response_model=list[VersionSummaryOut])
+def rule_versions(session: DbSession, principal: ApiPrincipal) -> list[VersionSummaryOut]:
+    """Every rule-set version, newest first."""
+    require(principal, "classification.read")
+    return [VersionSummaryOut.model_validate(v) for v in service.rule_set_versions(session)]
+
+
+@router.get("/rules/versions/{version_id}", response_model=VersionOut)
+def rule_version(version_id: int, session: DbSession, principal: ApiPrincipal) -> VersionOut:
+    """One rule-set version with its definition."""
+    require(principal, "classification.read")
+    return VersionOut.model_validate(service.get_version(session, version_id))
+
+
+@router.get("/rules/diff", response_model=list[ChangeOut])
+def rule_diff(
+    session: DbSession,
+    principal: ApiPrincipal,
+    a: Annotated[int, Query(description="Older version id")],
+    b: Annotated[int, Query(description="Newer version id")],
+) -> list[ChangeOut]:
+    """What changed from version a to version b."""
+    require(principal, "classification.read")
+    return [ChangeOut.model_validate(c) for c in service.diff_versions(session, a, b)]
+
+
+@router.post("/rules/preview", response_model=ImpactOut)
+def rule_preview(body: PreviewIn, session: DbSession, principal: ApiPrincipal) -> ImpactOut:
+    """Impact of a candidate definition: per tag current/new counts, entering/leaving with samples (read-only)."""
+    require(principal, "rules.propose")
+    impact = service.preview_rule_set(session, body.definition, body.as_of)
+    return ImpactOut(
+        as_of=impact.as_of,
+        customers=impact.customers,
+        tags=[TagImpactOut.model_validate(t) for t in impact.tags],
+    )
+
+
+@router.get("/classification/runs", response_model=RunPage)
+def list_runs(
+    session: DbSession,
+    principal: ApiPrincipal,
+    mode: Annotated[str | None, Query(pattern="^(full|incremental)$")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RunPage:
+    """Runs, newest first."""
+    require(principal, "classification.read")
+    rows, total = service.list_runs(session, mode, page, size)
+    return RunPage(items=[RunOut.model_validate(r) for r in rows], total=total)
+
+
+@router.get("/classification/runs/{run_id}", response_model=RunOut)
+def get_run(run_id: int, session: DbSession, principal: ApiPrincipal) -> RunOut:
+    """One run with counts before/after and the customers that moved."""
+    require(principal, "classification.read")
+    return RunOut.model_validate(service.get_run(session, run_id))
+
+
+@router.post("/classification/runs", response_model=RunOut, status_code=201)
+def start_run(session: DbSession, principal: ApiPrincipal, body: RunIn | None = None) -> RunOut:
+    """Re-tag every customer now (data steward, admin)."""
+    require(principal, "classification.run")
+    run = service.run_full(
+        session, as_of=body.as_of if body else None, trigger="manual", actor=principal.username
+    )
+    return RunOut.model_validate(run)
+
+
+@router.get("/customers/{customer_id}/tags", response_model=list[AssignmentOut])
+def customer_tags(
+    customer_id: int,
+    request: Request,
+    session: DbSession,
+    principal: ApiPrincipal,
+    as_of: Annotated[date | None, Query(description="Tags held at the end of this day")] = None,
+) -> list[AssignmentOut]:
+    """A customer's tags with the reason for each, in the caller's language."""
+    views = service.customer_tags(session, principal, customer_id, as_of, language_of(request))
+    return [AssignmentOut.model_validate(v) for v in views]
+
+
+@router.get("/classification/report", response_model=list[ReportCellOut])
+def report(session: DbSession, principal: ApiPrincipal) -> list[ReportCellOut]:
+    """Customer counts per level-1 × level-2 cell, within the caller's scope."""
+    return [ReportCellOut.model_validate(c) for c in service.classification_report(session, principal)]

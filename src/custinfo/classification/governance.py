@@ -1,0 +1,505 @@
+"""Tag governance: a data steward proposes, a reviewer decides, only approval takes effect.
+
+Contract. A proposal is one of: a new tag, a rule-set change (a full new
+definition; the impact preview is computed and stored when it is proposed or
+revised), a manual tag on a customer (VIP / strategic partner, add or remove),
+or the re-activation of an earlier rule-set version. Its life:
+
+    pending ──approve──▶ approved      (the change is applied in the same transaction)
+       │  ──reject───▶ rejected        (final)
+       └──request changes──▶ changes_requested ──revise (proposer)──▶ pending
+
+Every step (proposed, revised, commented, approved, rejected, changes_requested)
+is kept with who, role, when and comment. Reviewers are dept_head plus any role
+listed in the `reviewer_roles` governance setting (configuration as data). Nobody
+decides their own proposal. A rule change is approved only against the rule-set
+version it was previewed on; if another version was published meanwhile the
+proposer must revise (which re-computes the preview).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from datetime import date
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from custinfo.audit.events import ProposalDecided
+from custinfo.auth.policy import Principal, can, require
+from custinfo.classification import service as classification
+from custinfo.classification.governance_models import (
+    PROPOSAL_KINDS,
+    PROPOSAL_STATUSES,
+    GovernanceSetting,
+    Proposal,
+    ProposalStep,
+)
+from custinfo.core.db import utcnow
+from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted
+from custinfo.core.uow import record
+from custinfo.customers import service as customers
+
+OPEN_STATUSES = ("pending", "changes_requested")
+TAG_CODE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
+MAX_TEXT = 2000
+
+
+# --- settings (configuration as data) ---------------------------------------------------------------
+
+
+def default_settings() -> dict[str, Any]:
+    """The shipped governance settings (src/custinfo/defaults/governance.json)."""
+    text = resources.files("custinfo.defaults").joinpath("governance.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+def setting(session: Session, key: str) -> Any:
+    """One governance setting: the stored value, else the shipped default."""
+    row = session.get(GovernanceSetting, key)
+    return row.value if row is not None else default_settings()[key]
+
+
+def set_setting(session: Session, principal: Principal, key: str, value: Any) -> None:
+    """Change a governance setting (admin only)."""
+    require(principal, "user.manage")
+    if key not in default_settings():
+        raise Invalid([FieldError("key", "vocabulary.unknown", {"allowed": ", ".join(default_settings())})])
+    row = session.get(GovernanceSetting, key)
+    if row is None:
+        session.add(GovernanceSetting(key=key, value=value, updated_by=principal.username))
+    else:
+        row.value = value
+        row.updated_by = principal.username
+    session.flush()
+
+
+def reviewer_roles(session: Session) -> list[str]:
+    """Roles that may review proposals: dept_head and the configured business roles."""
+    configured = [str(r) for r in setting(session, "reviewer_roles") or []]
+    return sorted({"dept_head", *configured})
+
+
+def can_review(session: Session, principal: Principal) -> bool:
+    """Whether the principal's role may approve, reject or send back proposals."""
+    return can(principal, "proposal.review") or principal.role in reviewer_roles(session)
+
+
+def can_read(session: Session, principal: Principal) -> bool:
+    """Whether the principal may see the proposals and their history."""
+    return can(principal, "proposal.read") or can_review(session, principal)
+
+
+# --- engine bridge ----------------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of an engine result (dataclasses, Pydantic models, dates, decimals)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(value, "model_dump"):
+        return plain(value.model_dump(mode="json"))
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _current_version(session: Session) -> int | None:
+    current = classification.current_rule_set(session)
+    return current.number if current is not None else None
+
+
+def _current_definition(session: Session) -> dict[str, Any]:
+    current = classification.current_rule_set(session)
+    return dict(current.definition or {}) if current is not None else {}
+
+
+# --- validation per kind ----------------------------------------------------------------------------
+
+
+def _text(value: Any, field: str, required: bool = True, limit: int = MAX_TEXT) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise Invalid([FieldError(field, "field.required")])
+    if len(text) > limit:
+        raise Invalid([FieldError(field, "text.too_long", {"max": limit})])
+    return text
+
+
+def _clean_new_tag(payload: dict[str, Any]) -> dict[str, Any]:
+    errors: list[FieldError] = []
+    code = str(payload.get("code") or "").strip()
+    if not code:
+        errors.append(FieldError("payload.code", "field.required"))
+    elif not TAG_CODE.match(code):
+        errors.append(FieldError("payload.code", "tag.code_format"))
+    cleaned: dict[str, Any] = {"code": code}
+    for name in ("category", "name_zh", "name_en"):
+        value = str(payload.get(name) or "").strip()
+        if not value:
+            errors.append(FieldError(f"payload.{name}", "field.required"))
+        elif len(value) > 100:
+            errors.append(FieldError(f"payload.{name}", "text.too_long", {"max": 100}))
+        cleaned[name] = value
+    dimension = str(payload.get("dimension") or "").strip()
+    if dimension and not re.match(r"^[a-z][a-z0-9_]{1,39}$", dimension):
+        errors.append(FieldError("payload.dimension", "tag.code_format"))
+    cleaned["dimension"] = dimension or None
+    source = str(payload.get("source") or "rule").strip()
+    if source not in ("rule", "manual"):
+        errors.append(FieldError("payload.source", "vocabulary.unknown", {"allowed": "rule, manual"}))
+    cleaned["source"] = source
+    description = str(payload.get("description") or "").strip()
+    if description:
+        cleaned["description"] = description[:MAX_TEXT]
+    if errors:
+        raise Invalid(errors)
+    return cleaned
+
+
+def _clean_manual_tag(session: Session, principal: Principal, payload: dict[str, Any]) -> dict[str, Any]:
+    errors: list[FieldError] = []
+    raw_id = payload.get("customer_id")
+    customer_id = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
+    if customer_id is None and isinstance(raw_id, str) and raw_id.strip().isdigit():
+        customer_id = int(raw_id.strip())
+    if customer_id is None:
+        errors.append(FieldError("payload.customer_id", "field.required"))
+    tag_code = str(payload.get("tag_code") or "").strip()
+    manual = manual_tag_codes(session)
+    if not tag_code:
+        errors.append(FieldError("payload.tag_code", "field.required"))
+    elif tag_code not in manual:
+        errors.append(FieldError("payload.tag_code", "vocabulary.unknown", {"allowed": ", ".join(manual)}))
+    add = payload.get("add", True)
+    if isinstance(add, str):
+        add = add.strip().lower() in ("1", "true", "yes", "on", "add")
+    if errors:
+        raise Invalid(errors)
+    assert customer_id is not None
+    customers.get_customer(session, principal, customer_id)  # out of the proposer's scope → 404
+    return {"customer_id": customer_id, "tag_code": tag_code, "add": bool(add)}
+
+
+def manual_tag_codes(session: Session) -> list[str]:
+    """Codes of the tags set by a reviewed decision rather than a rule (VIP, strategic partner)."""
+    return [t.code for t in classification.list_tags(session) if t.source == "manual"]
+
+
+def _clean_reactivate(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
+    raw = payload.get("version")
+    version = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    if version is None and isinstance(raw, str) and raw.strip().isdigit():
+        version = int(raw.strip())
+    if version is None:
+        raise Invalid([FieldError("payload.version", "field.required")])
+    known = [v.number for v in classification.rule_set_versions(session)]
+    if version not in known:
+        raise Invalid([FieldError("payload.version", "rule_set.unknown_version", {"version": version})])
+    if version == _current_version(session):
+        raise Invalid([FieldError("payload.version", "rule_set.already_active", {"version": version})])
+    return {"version": version}
+
+
+def _clean_rule_change(session: Session, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    definition = payload.get("definition")
+    if not isinstance(definition, dict) or not definition:
+        raise Invalid([FieldError("payload.definition", "field.required")])
+    as_of_raw = payload.get("as_of")
+    as_of = date.today()
+    if as_of_raw:
+        try:
+            as_of = date.fromisoformat(str(as_of_raw))
+        except ValueError as error:
+            raise Invalid([FieldError("payload.as_of", "date.format")]) from error
+    impact = classification.preview_rule_set(session, definition, as_of)
+    cleaned = {
+        "definition": definition,
+        "as_of": as_of.isoformat(),
+        "base_version": _current_version(session),
+    }
+    return cleaned, plain(impact)
+
+
+def _clean(
+    session: Session, principal: Principal, kind: str, payload: Any
+) -> tuple[dict[str, Any], dict[str, Any] | None, int | None]:
+    """(payload, impact, customer_id) of a valid proposal; Invalid names every bad field."""
+    if kind not in PROPOSAL_KINDS:
+        raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(PROPOSAL_KINDS)})])
+    if not isinstance(payload, dict):
+        raise Invalid([FieldError("payload", "field.required")])
+    if kind == "new_tag":
+        cleaned = _clean_new_tag(payload)
+        engine = classification
+        categories = [c.code for c in engine.categories(session)]
+        if cleaned["category"] not in categories:
+            allowed = ", ".join(categories)
+            raise Invalid([FieldError("payload.category", "vocabulary.unknown", {"allowed": allowed})])
+        if cleaned["code"] in {t.code for t in engine.list_tags(session, include_inactive=True)}:
+            raise Invalid([FieldError("payload.code", "tag.code_taken", {"code": cleaned["code"]})])
+        return cleaned, None, None
+    if kind == "manual_tag":
+        cleaned = _clean_manual_tag(session, principal, payload)
+        return cleaned, None, cleaned["customer_id"]
+    if kind == "reactivate":
+        return _clean_reactivate(session, payload), None, None
+    cleaned, impact = _clean_rule_change(session, payload)
+    return cleaned, impact, None
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def list_proposals(
+    session: Session,
+    principal: Principal,
+    status: str | None = None,
+    kind: str | None = None,
+    page: int = 1,
+    size: int = 50,
+) -> tuple[list[Proposal], int]:
+    """Proposals newest first, optionally by status (`open` = pending or sent back) and kind."""
+    if not can_read(session, principal) and not can(principal, "proposal.create"):
+        raise NotPermitted("error.permission", permission="proposal.read")
+    stmt = select(Proposal)
+    if status == "open":
+        stmt = stmt.where(Proposal.status.in_(OPEN_STATUSES))
+    elif status:
+        if status not in PROPOSAL_STATUSES:
+            raise Invalid(
+                [FieldError("status", "vocabulary.unknown", {"allowed": ", ".join(PROPOSAL_STATUSES)})]
+            )
+        stmt = stmt.where(Proposal.status == status)
+    if kind:
+        if kind not in PROPOSAL_KINDS:
+            raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(PROPOSAL_KINDS)})])
+        stmt = stmt.where(Proposal.kind == kind)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(Proposal.id.desc()).limit(size).offset((page - 1) * size))
+    return list(rows), total
+
+
+def get_proposal(session: Session, principal: Principal, proposal_id: int) -> Proposal:
+    """One proposal with all its steps."""
+    if not can_read(session, principal) and not can(principal, "proposal.create"):
+        raise NotPermitted("error.permission", permission="proposal.read")
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound("error.proposal_not_found", id=proposal_id)
+    return proposal
+
+
+def proposals_for_customer(session: Session, customer_id: int) -> list[Proposal]:
+    """Manual-tag proposals about a customer, newest first (caller checks scope)."""
+    stmt = select(Proposal).where(Proposal.customer_id == customer_id).order_by(Proposal.id.desc()).limit(20)
+    return list(session.scalars(stmt))
+
+
+def open_count(session: Session) -> int:
+    """How many proposals wait for a decision (the review queue badge)."""
+    return session.scalar(select(func.count(Proposal.id)).where(Proposal.status == "pending")) or 0
+
+
+# --- the workflow -----------------------------------------------------------------------------------
+
+
+def _step(
+    session: Session,
+    proposal: Proposal,
+    principal: Principal,
+    action: str,
+    comment: str | None = None,
+    snapshot: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        ProposalStep(
+            proposal_id=proposal.id,
+            action=action,
+            actor=principal.username,
+            actor_role=principal.role,
+            comment=comment or None,
+            revision=proposal.revision,
+            snapshot=snapshot,
+            occurred_at=utcnow(),
+        )
+    )
+    session.flush()
+    session.expire(proposal, ["steps"])
+
+
+def propose(
+    session: Session,
+    principal: Principal,
+    kind: str,
+    payload: Any,
+    reason: str,
+    title: str | None = None,
+) -> Proposal:
+    """Create a proposal (data steward); a rule change gets its impact preview stored now."""
+    require(principal, "proposal.create")
+    reason = _text(reason, "reason")
+    title = _text(title, "title", required=False, limit=200)
+    cleaned, impact, customer_id = _clean(session, principal, kind, payload)
+    proposal = Proposal(
+        kind=kind,
+        status="pending",
+        title=title,
+        reason=reason,
+        payload=cleaned,
+        impact=impact,
+        customer_id=customer_id,
+        revision=1,
+        proposed_by=principal.username,
+        proposed_by_id=principal.user_id,
+    )
+    session.add(proposal)
+    session.flush()
+    _step(session, proposal, principal, "proposed", reason, {"payload": cleaned})
+    return proposal
+
+
+def revise(
+    session: Session,
+    principal: Principal,
+    proposal_id: int,
+    payload: Any | None,
+    reason: str | None = None,
+    comment: str | None = None,
+) -> Proposal:
+    """The proposer changes a proposal that was sent back and resubmits it (re-computing the preview)."""
+    require(principal, "proposal.create")
+    proposal = get_proposal(session, principal, proposal_id)
+    if proposal.proposed_by != principal.username:
+        raise NotPermitted("proposal.not_proposer")
+    if proposal.status not in OPEN_STATUSES:
+        raise Conflict("proposal.closed", status=proposal.status)
+    cleaned, impact, customer_id = _clean(
+        session, principal, proposal.kind, proposal.payload if payload is None else payload
+    )
+    if reason is not None and reason.strip():
+        proposal.reason = _text(reason, "reason")
+    comment = _text(comment, "comment", required=False)
+    proposal.payload = cleaned
+    proposal.impact = impact
+    proposal.customer_id = customer_id
+    proposal.revision += 1
+    proposal.status = "pending"
+    session.flush()
+    _step(session, proposal, principal, "revised", comment or None, {"payload": cleaned})
+    return proposal
+
+
+def add_comment(session: Session, principal: Principal, proposal_id: int, comment: str) -> Proposal:
+    """A comment on a proposal by its proposer or a reviewer, kept as a step."""
+    proposal = get_proposal(session, principal, proposal_id)
+    if proposal.proposed_by != principal.username and not can_review(session, principal):
+        raise NotPermitted("error.permission", permission="proposal.review")
+    _step(session, proposal, principal, "commented", _text(comment, "comment"))
+    return proposal
+
+
+def _decidable(session: Session, principal: Principal, proposal_id: int) -> Proposal:
+    if not can_review(session, principal):
+        raise NotPermitted("error.permission", permission="proposal.review")
+    proposal = get_proposal(session, principal, proposal_id)
+    if proposal.proposed_by == principal.username or proposal.proposed_by_id == principal.user_id:
+        raise NotPermitted("proposal.self_review")
+    if proposal.status != "pending":
+        raise Conflict("proposal.not_pending", status=proposal.status)
+    if proposal.customer_id is not None:
+        customers.get_customer(session, principal, proposal.customer_id)  # a reviewer decides only in scope
+    return proposal
+
+
+def _decide(
+    session: Session, principal: Principal, proposal: Proposal, decision: str, comment: str | None
+) -> None:
+    proposal.status = decision
+    if decision != "changes_requested":
+        proposal.decided_by = principal.username
+        proposal.decided_at = utcnow()
+    session.flush()
+    _step(session, proposal, principal, decision, comment)
+    record(session, ProposalDecided(proposal.id, proposal.kind, decision, proposal.proposed_by))
+
+
+def reject(session: Session, principal: Principal, proposal_id: int, comment: str) -> Proposal:
+    """Reject a pending proposal (final); a reason is required."""
+    proposal = _decidable(session, principal, proposal_id)
+    _decide(session, principal, proposal, "rejected", _text(comment, "comment"))
+    return proposal
+
+
+def request_changes(session: Session, principal: Principal, proposal_id: int, comment: str) -> Proposal:
+    """Send a pending proposal back to its proposer with what to change."""
+    proposal = _decidable(session, principal, proposal_id)
+    _decide(session, principal, proposal, "changes_requested", _text(comment, "comment"))
+    return proposal
+
+
+def approve(session: Session, principal: Principal, proposal_id: int, comment: str | None = None) -> Proposal:
+    """Approve a pending proposal and apply it in the same transaction."""
+    proposal = _decidable(session, principal, proposal_id)
+    comment = _text(comment, "comment", required=False)
+    proposal.result = plain(_apply(session, proposal, principal))
+    _decide(session, principal, proposal, "approved", comment or None)
+    return proposal
+
+
+def _apply(session: Session, proposal: Proposal, reviewer: Principal) -> Any:
+    engine = classification
+    payload = proposal.payload
+    author, approver, reason = proposal.proposed_by, reviewer.username, proposal.reason
+    if proposal.kind == "new_tag":
+        tag = engine.create_tag(
+            session,
+            category_code=payload["category"],
+            code=payload["code"],
+            name_zh=payload["name_zh"],
+            name_en=payload["name_en"],
+            kind=payload.get("dimension") or "flag",
+            description=payload.get("description"),
+            source=payload.get("source") or "rule",
+            author=f"{author}/{approver}",
+        )
+        return {"tag_code": tag.code}
+    if proposal.kind == "manual_tag":
+        engine.set_manual_tag(
+            session,
+            payload["customer_id"],
+            payload["tag_code"],
+            payload["add"],
+            reason=reason,
+            author=author,
+            approved_by=approver,
+        )
+        return {"customer_id": payload["customer_id"], "tag_code": payload["tag_code"], "add": payload["add"]}
+    if proposal.kind == "reactivate":
+        earlier = next(v for v in engine.rule_set_versions(session) if v.number == payload["version"])
+        version = engine.activate_version(
+            session, earlier.id, reason=reason, author=author, approved_by=approver
+        )
+        return {"version": version.number, "reactivated": earlier.number}
+    if payload.get("base_version") != _current_version(session):
+        raise Conflict("proposal.stale_base", version=payload.get("base_version"))
+    version = engine.publish_rule_set(
+        session, payload["definition"], reason=reason, author=author, approved_by=approver
+    )
+    return {"version": version.number}
+
+
+def current_definition(session: Session) -> dict[str, Any]:
+    """The active rule-set definition (the rule editor starts from it)."""
+    return _current_definition(session)

@@ -1,0 +1,143 @@
+"""JSON routes of tag governance (proposals and reviews) and tag quality (corrections, report)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from custinfo.auth.deps import ApiPrincipal, DbSession
+from custinfo.classification import governance, quality
+from custinfo.classification.governance_models import Proposal
+from custinfo.classification.governance_schemas import (
+    CorrectionIn,
+    CorrectionOut,
+    DecisionIn,
+    ProposalIn,
+    ProposalOut,
+    ProposalPage,
+    QualityOut,
+    ReminderOut,
+    ResolveIn,
+    ReviseIn,
+    TagQualityOut,
+)
+
+router = APIRouter(tags=["governance"])
+
+
+def proposal_out(proposal: Proposal) -> ProposalOut:
+    """Build the API shape of a proposal."""
+    return ProposalOut.model_validate(proposal)
+
+
+@router.get("/proposals", response_model=ProposalPage)
+def list_proposals(
+    session: DbSession,
+    principal: ApiPrincipal,
+    status: Annotated[
+        str | None, Query(description="pending, changes_requested, approved, rejected or open")
+    ] = None,
+    kind: Annotated[str | None, Query(description="new_tag, rule_change, manual_tag, reactivate")] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ProposalPage:
+    """Proposals, newest first."""
+    rows, total = governance.list_proposals(session, principal, status, kind, page, size)
+    return ProposalPage(items=[proposal_out(p) for p in rows], page=page, size=size, total=total)
+
+
+@router.post("/proposals", response_model=ProposalOut, status_code=201)
+def create_proposal(body: ProposalIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
+    """Propose a new tag, a rule-set change (preview stored), a manual tag, or a re-activation."""
+    proposal = governance.propose(session, principal, body.kind, body.payload, body.reason, body.title)
+    return proposal_out(proposal)
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalOut)
+def get_proposal(proposal_id: int, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
+    """One proposal with its preview and every step."""
+    return proposal_out(governance.get_proposal(session, principal, proposal_id))
+
+
+@router.post("/proposals/{proposal_id}/approve", response_model=ProposalOut)
+def approve(proposal_id: int, body: DecisionIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
+    """Approve and apply (reviewer; never the proposer)."""
+    return proposal_out(governance.approve(session, principal, proposal_id, body.comment))
+
+
+@router.post("/proposals/{proposal_id}/reject", response_model=ProposalOut)
+def reject(proposal_id: int, body: DecisionIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
+    """Reject with a comment (final)."""
+    return proposal_out(governance.reject(session, principal, proposal_id, body.comment or ""))
+
+
+@router.post("/proposals/{proposal_id}/request-changes", response_model=ProposalOut)
+def request_changes(
+    proposal_id: int, body: DecisionIn, session: DbSession, principal: ApiPrincipal
+) -> ProposalOut:
+    """Send back to the proposer with what to change."""
+    return proposal_out(governance.request_changes(session, principal, proposal_id, body.comment or ""))
+
+
+@router.post("/proposals/{proposal_id}/resubmit", response_model=ProposalOut)
+def resubmit(proposal_id: int, body: ReviseIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
+    """The proposer revises and resubmits (the preview is computed again)."""
+    proposal = governance.revise(session, principal, proposal_id, body.payload, body.reason, body.comment)
+    return proposal_out(proposal)
+
+
+@router.post("/proposals/{proposal_id}/comments", response_model=ProposalOut)
+def comment(proposal_id: int, body: DecisionIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
+    """Add a comment (proposer or reviewer)."""
+    return proposal_out(governance.add_comment(session, principal, proposal_id, body.comment or ""))
+
+
+@router.post(
+    "/customers/{customer_id}/tags/{tag_code}/corrections", response_model=CorrectionOut, status_code=201
+)
+def report_correction(
+    customer_id: int, tag_code: str, body: CorrectionIn, session: DbSession, principal: ApiPrincipal
+) -> CorrectionOut:
+    """Mark a tag on a customer as wrong, with a reason."""
+    correction = quality.report_correction(session, principal, customer_id, tag_code, body.reason)
+    return CorrectionOut.model_validate(correction)
+
+
+@router.get("/corrections", response_model=list[CorrectionOut])
+def list_corrections(
+    session: DbSession,
+    principal: ApiPrincipal,
+    status: Annotated[str | None, Query(description="open, accepted or rejected")] = None,
+    customer_id: int | None = None,
+) -> list[CorrectionOut]:
+    """Reported wrong tags, newest first (reporters see their own)."""
+    rows = quality.list_corrections(session, principal, status, customer_id)
+    return [CorrectionOut.model_validate(c) for c in rows]
+
+
+@router.post("/corrections/{correction_id}/resolve", response_model=CorrectionOut)
+def resolve_correction(
+    correction_id: int, body: ResolveIn, session: DbSession, principal: ApiPrincipal
+) -> CorrectionOut:
+    """Accept (manual removal proposal or rule-fix note) or reject a correction (steward)."""
+    correction = quality.resolve_correction(
+        session, principal, correction_id, body.decision, body.note, body.outcome
+    )
+    return CorrectionOut.model_validate(correction)
+
+
+@router.get("/tags/quality", response_model=QualityOut)
+def tag_quality(
+    session: DbSession, principal: ApiPrincipal, as_of: Annotated[date | None, Query()] = None
+) -> QualityOut:
+    """Per-tag size, coverage, churn, usage, error rate; anomalies; the review reminder."""
+    report = quality.quality_report(session, principal, as_of)
+    return QualityOut(
+        as_of=report.as_of,
+        window_start=report.window_start,
+        tags=[TagQualityOut.model_validate(t) for t in report.tags],
+        anomalies=[{"tag": t.code, "kind": kind} for t, kind in report.anomalies],
+        reminder=ReminderOut.model_validate(report.reminder),
+    )

@@ -1,0 +1,168 @@
+"""API shapes of proposals, corrections and the tag quality report."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProposalIn(BaseModel):
+    """A new proposal: what kind, the change itself (`payload`) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["new_tag", "rule_change", "manual_tag", "reactivate"]
+    reason: str = Field(min_length=1, max_length=2000)
+    title: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any] = Field(
+        description=(
+            "new_tag: {code, category, name_zh, name_en, dimension?}; rule_change: {definition, as_of?}; "
+            "manual_tag: {customer_id, tag_code, add}; reactivate: {version}"
+        )
+    )
+
+
+class ReviseIn(BaseModel):
+    """A revised proposal sent back for review; omitted fields keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payload: dict[str, Any] | None = None
+    reason: str | None = Field(default=None, max_length=2000)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class DecisionIn(BaseModel):
+    """A reviewer's comment on a decision (required to reject or to ask for changes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class StepOut(BaseModel):
+    """One recorded step of a proposal."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    action: str
+    actor: str
+    actor_role: str | None
+    comment: str | None
+    revision: int
+    occurred_at: datetime
+
+
+class ProposalOut(BaseModel):
+    """A proposal with its stored impact preview and every step."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    status: str
+    title: str
+    reason: str
+    payload: dict[str, Any]
+    impact: dict[str, Any] | None
+    customer_id: int | None
+    revision: int
+    proposed_by: str
+    created_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    result: dict[str, Any] | None
+    steps: list[StepOut]
+
+
+class ProposalPage(BaseModel):
+    """A page of proposals."""
+
+    items: list[ProposalOut]
+    page: int
+    size: int
+    total: int
+
+
+class CorrectionIn(BaseModel):
+    """Why the tag on this customer is wrong."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ResolveIn(BaseModel):
+    """A steward's resolution: accepted (with outcome) or rejected (with a note)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Literal["accepted", "rejected"]
+    outcome: Literal["manual_removal", "rule_fix"] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CorrectionOut(BaseModel):
+    """A reported wrong tag and its resolution."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    tag_code: str
+    reason: str
+    status: str
+    reported_by: str
+    reported_at: datetime
+    resolved_by: str | None
+    resolved_at: datetime | None
+    outcome: str | None
+    resolution_note: str | None
+    proposal_id: int | None
+
+
+class TagQualityOut(BaseModel):
+    """Quality figures of one tag."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    name: str
+    name_en: str
+    category: str
+    size: int
+    population: int
+    coverage: float
+    entered: int
+    left: int
+    churn: float
+    usage: dict[str, int]
+    corrections: int
+    accepted: int
+    open_corrections: int
+    error_rate: float
+    anomalies: list[str]
+
+
+class ReminderOut(BaseModel):
+    """The periodic review reminder."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    last_reviewed_on: date | None
+    next_due_on: date
+    cadence_days: int
+    state: str
+    days_left: int
+
+
+class QualityOut(BaseModel):
+    """The tag quality report."""
+
+    as_of: date
+    window_start: date
+    tags: list[TagQualityOut]
+    anomalies: list[dict[str, str]]
+    reminder: ReminderOut

@@ -1,0 +1,369 @@
+"""Tag quality review: size, coverage, churn, usage and error rate per tag; anomalies; review reminder.
+
+Figures are computed set-based (one grouped query per measure over the
+assignment history), so the page costs the same few queries for ten tags or a
+hundred. Windows and limits come from the governance settings (configuration
+as data): `churn_window_days` (default one quarter), `anomaly_swallow_share`,
+`anomaly_flip_share`, `quality_review_cadence_days`, `quality_review_due_soon_days`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from custinfo.auth.policy import Principal, can, require
+from custinfo.classification import governance
+from custinfo.classification import service as classification
+from custinfo.classification.governance_models import (
+    CORRECTION_OUTCOMES,
+    CORRECTION_STATUSES,
+    USAGE_KINDS,
+    QualityReview,
+    TagCorrection,
+    TagUsage,
+)
+from custinfo.classification.models import ClassificationRun, Tag, TagAssignment
+from custinfo.core.db import utcnow
+from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
+from custinfo.core.uow import actor_of
+from custinfo.customers import service as customers
+from custinfo.customers.models import Customer
+
+
+@dataclass
+class TagQuality:
+    """Quality figures of one tag over the review window."""
+
+    code: str
+    name: str
+    name_en: str
+    category: str
+    size: int
+    population: int
+    coverage: float
+    entered: int
+    left: int
+    churn: float
+    usage: dict[str, int]
+    corrections: int
+    accepted: int
+    open_corrections: int
+    error_rate: float
+    anomalies: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReviewReminder:
+    """When the periodic quality review was last done and when the next is due."""
+
+    last_reviewed_on: date | None
+    next_due_on: date
+    cadence_days: int
+    state: str  # ok | due_soon | due | overdue
+    days_left: int
+
+
+@dataclass
+class QualityReport:
+    """The quality page: one row per tag, the anomaly list, the review reminder."""
+
+    as_of: date
+    window_start: date
+    tags: list[TagQuality]
+    anomalies: list[tuple[TagQuality, str]]
+    reminder: ReviewReminder
+
+
+# --- usage ------------------------------------------------------------------------------------------
+
+
+def record_usage(session: Session, tag_code: str, kind: str = "filter") -> None:
+    """Note that a tag was used (a list filtered by it, a segment or an export built on it)."""
+    if kind not in USAGE_KINDS:
+        raise ValueError(f"unknown usage kind {kind!r}")
+    code = tag_code.strip()[:60]
+    if not code:
+        return
+    session.add(TagUsage(tag_code=code, kind=kind, actor=actor_of(session).username, occurred_at=utcnow()))
+    session.flush()
+
+
+# --- corrections ------------------------------------------------------------------------------------
+
+
+def report_correction(
+    session: Session, principal: Principal, customer_id: int, tag_code: str, reason: str
+) -> TagCorrection:
+    """A user marks a tag on a customer as wrong, with a reason; a steward resolves it later."""
+    require(principal, "tag.correct")
+    customers.get_customer(session, principal, customer_id)  # out of scope → 404
+    reason = governance._text(reason, "reason")
+    known = _tag_names(session)
+    if tag_code not in known:
+        raise NotFound("error.tag_not_found", code=tag_code)
+    duplicate = session.scalar(
+        select(TagCorrection.id).where(
+            TagCorrection.customer_id == customer_id,
+            TagCorrection.tag_code == tag_code,
+            TagCorrection.status == "open",
+        )
+    )
+    if duplicate is not None:
+        raise Conflict("correction.already_open", id=duplicate)
+    correction = TagCorrection(
+        customer_id=customer_id,
+        tag_code=tag_code,
+        reason=reason,
+        status="open",
+        reported_by=principal.username,
+        reported_at=utcnow(),
+    )
+    session.add(correction)
+    session.flush()
+    return correction
+
+
+def list_corrections(
+    session: Session,
+    principal: Principal,
+    status: str | None = None,
+    customer_id: int | None = None,
+    limit: int = 200,
+) -> list[TagCorrection]:
+    """Corrections newest first; stewards and quality readers see all, others only their own reports."""
+    if status and status not in CORRECTION_STATUSES:
+        raise Invalid(
+            [FieldError("status", "vocabulary.unknown", {"allowed": ", ".join(CORRECTION_STATUSES)})]
+        )
+    stmt = select(TagCorrection)
+    if not (can(principal, "correction.resolve") or can(principal, "tag.quality.read")):
+        require(principal, "tag.correct")
+        stmt = stmt.where(TagCorrection.reported_by == principal.username)
+    if status:
+        stmt = stmt.where(TagCorrection.status == status)
+    if customer_id is not None:
+        stmt = stmt.where(TagCorrection.customer_id == customer_id)
+    return list(session.scalars(stmt.order_by(TagCorrection.id.desc()).limit(limit)))
+
+
+def resolve_correction(
+    session: Session,
+    principal: Principal,
+    correction_id: int,
+    decision: str,
+    note: str | None = None,
+    outcome: str | None = None,
+) -> TagCorrection:
+    """Accept or reject a correction (steward).
+
+    Accepted with outcome `manual_removal` (manual tags only) opens a proposal to
+    remove the tag from the customer, reviewed like any other; outcome `rule_fix`
+    keeps the note for the next rule change.
+    """
+    require(principal, "correction.resolve")
+    correction = session.get(TagCorrection, correction_id)
+    if correction is None:
+        raise NotFound("error.correction_not_found", id=correction_id)
+    if correction.status != "open":
+        raise Conflict("correction.closed", status=correction.status)
+    if decision not in ("accepted", "rejected"):
+        raise Invalid([FieldError("decision", "vocabulary.unknown", {"allowed": "accepted, rejected"})])
+    note = governance._text(note, "note", required=decision == "rejected" or outcome == "rule_fix")
+    if decision == "accepted":
+        if outcome not in CORRECTION_OUTCOMES:
+            raise Invalid(
+                [FieldError("outcome", "vocabulary.unknown", {"allowed": ", ".join(CORRECTION_OUTCOMES)})]
+            )
+        if outcome == "manual_removal":
+            if correction.tag_code not in governance.manual_tag_codes(session):
+                raise Invalid([FieldError("outcome", "correction.manual_only")])
+            proposal = governance.propose(
+                session,
+                principal,
+                "manual_tag",
+                {"customer_id": correction.customer_id, "tag_code": correction.tag_code, "add": False},
+                reason=note or correction.reason,
+            )
+            correction.proposal_id = proposal.id
+        correction.outcome = outcome
+    correction.status = decision
+    correction.resolution_note = note or None
+    correction.resolved_by = principal.username
+    correction.resolved_at = utcnow()
+    session.flush()
+    return correction
+
+
+# --- review reminder --------------------------------------------------------------------------------
+
+
+def reminder(session: Session, today: date | None = None) -> ReviewReminder:
+    """The next quality review date from the last review and the configured cadence."""
+    today = today or date.today()
+    cadence = int(governance.setting(session, "quality_review_cadence_days"))
+    soon = int(governance.setting(session, "quality_review_due_soon_days"))
+    last = session.scalar(select(func.max(QualityReview.reviewed_on)))
+    if last is None:
+        # Never reviewed: the first review is due one cadence after the first tag was assigned.
+        first = _first_assignment_day(session)
+        next_due = (first or today) + timedelta(days=cadence)
+    else:
+        next_due = last + timedelta(days=cadence)
+    days_left = (next_due - today).days
+    if days_left < 0:
+        state = "overdue"
+    elif days_left == 0:
+        state = "due"
+    elif days_left <= soon:
+        state = "due_soon"
+    else:
+        state = "ok"
+    return ReviewReminder(last, next_due, cadence, state, days_left)
+
+
+def complete_review(
+    session: Session, principal: Principal, notes: str | None = None, today: date | None = None
+) -> QualityReview:
+    """Record that the periodic quality review was done today (steward)."""
+    require(principal, "tag.quality.review")
+    review = QualityReview(
+        reviewed_on=today or date.today(),
+        reviewer=principal.username,
+        notes=governance._text(notes, "notes", required=False) or None,
+    )
+    session.add(review)
+    session.flush()
+    return review
+
+
+def reviews(session: Session, limit: int = 10) -> list[QualityReview]:
+    """The latest completed quality reviews."""
+    return list(session.scalars(select(QualityReview).order_by(QualityReview.id.desc()).limit(limit)))
+
+
+# --- figures ----------------------------------------------------------------------------------------
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _tag_names(session: Session) -> dict[str, Any]:
+    return {t.code: t for t in classification.list_tags(session)}
+
+
+def _first_assignment_day(session: Session) -> date | None:
+    first = session.scalar(select(func.min(TagAssignment.valid_from)))
+    return first.date() if isinstance(first, datetime) else first
+
+
+def quality_report(session: Session, principal: Principal, as_of: date | None = None) -> QualityReport:
+    """Per-tag figures over the configured window ending `as_of`, anomalies and the review reminder."""
+    require(principal, "tag.quality.read")
+    as_of = as_of or date.today()
+    window = int(governance.setting(session, "churn_window_days"))
+    swallow = float(governance.setting(session, "anomaly_swallow_share"))
+    flip = float(governance.setting(session, "anomaly_flip_share"))
+    start, end = _start_of(as_of - timedelta(days=window)), _start_of(as_of + timedelta(days=1))
+    a = TagAssignment
+
+    current = a.valid_to.is_(None) | (a.valid_to > end)
+    sizes: dict[Any, int] = dict(
+        session.execute(
+            select(a.tag_code, func.count()).where(a.valid_from < end, current).group_by(a.tag_code)
+        ).all()
+    )
+    # The first full run tags everybody at once; that is the baseline, not churn.
+    baseline_run = (
+        select(func.min(ClassificationRun.id)).where(ClassificationRun.mode == "full").scalar_subquery()
+    )
+    not_baseline = a.run_id.is_(None) | (a.run_id != func.coalesce(baseline_run, -1))
+    entered: dict[Any, int] = dict(
+        session.execute(
+            select(a.tag_code, func.count())
+            .where(a.valid_from >= start, a.valid_from < end, not_baseline)
+            .group_by(a.tag_code)
+        ).all()
+    )
+    left: dict[Any, int] = dict(
+        session.execute(
+            select(a.tag_code, func.count())
+            .where(a.valid_to.is_not(None), a.valid_to >= start, a.valid_to < end)
+            .group_by(a.tag_code)
+        ).all()
+    )
+    usage: dict[str, dict[str, int]] = {}
+    for code, kind, count in session.execute(
+        select(TagUsage.tag_code, TagUsage.kind, func.count())
+        .where(TagUsage.occurred_at >= start, TagUsage.occurred_at < end)
+        .group_by(TagUsage.tag_code, TagUsage.kind)
+    ):
+        usage.setdefault(code, {})[kind] = count
+    corrections: dict[str, dict[str, int]] = {}
+    for code, status, count in session.execute(
+        select(TagCorrection.tag_code, TagCorrection.status, func.count())
+        .where(
+            or_(
+                TagCorrection.status == "open",
+                and_(TagCorrection.reported_at >= start, TagCorrection.reported_at < end),
+            )
+        )
+        .group_by(TagCorrection.tag_code, TagCorrection.status)
+    ):
+        corrections.setdefault(code, {})[status] = count
+    tags = _ordered_tags(session)
+    everyone = session.scalar(select(func.count(Customer.id))) or 0
+    # A dimension's population is the customers classified in it at all (e.g. individuals for the
+    # individual lifecycle); a flag's population is every customer.
+    populations: dict[Any, int] = dict(
+        session.execute(
+            select(Tag.dimension, func.count(func.distinct(a.customer_id)))
+            .join(Tag, Tag.code == a.tag_code)
+            .where(Tag.dimension.is_not(None), a.valid_from < end, current)
+            .group_by(Tag.dimension)
+        ).all()
+    )
+    rows: list[TagQuality] = []
+    anomalies: list[tuple[TagQuality, str]] = []
+    for tag in tags:
+        population = int(populations.get(tag.dimension, 0)) if tag.dimension else everyone
+        size = int(sizes.get(tag.code, 0))
+        came, went = int(entered.get(tag.code, 0)), int(left.get(tag.code, 0))
+        base = max(size - came + went, size, 1)
+        c = corrections.get(tag.code, {})
+        accepted = c.get("accepted", 0)
+        row = TagQuality(
+            code=tag.code,
+            name=tag.name_zh,
+            name_en=tag.name_en,
+            category=tag.category_code,
+            size=size,
+            population=population,
+            coverage=size / population if population else 0.0,
+            entered=came,
+            left=went,
+            churn=(came + went) / base,
+            usage={k: usage.get(tag.code, {}).get(k, 0) for k in USAGE_KINDS},
+            corrections=sum(c.values()),
+            accepted=accepted,
+            open_corrections=c.get("open", 0),
+            error_rate=accepted / max(size + went, 1),
+        )
+        if size == 0:
+            row.anomalies.append("empty")
+        elif population and row.coverage >= swallow:
+            row.anomalies.append("swallows")
+        if size and row.churn >= flip:
+            row.anomalies.append("flips")
+        rows.append(row)
+        anomalies.extend((row, kind) for kind in row.anomalies)
+    return QualityReport(as_of, as_of - timedelta(days=window), rows, anomalies, reminder(session, as_of))
+
+
+def _ordered_tags(session: Session) -> list[Any]:
+    return list(classification.list_tags(session))

@@ -1,0 +1,338 @@
+"""All SQL of the classification domain outside the engine: versions, assignments, runs, members, report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, union, update
+from sqlalchemy.orm import Session
+
+from custinfo.auth.policy import Principal, customer_scope
+from custinfo.classification.features import DEFAULT_ZONE
+from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagAssignment
+from custinfo.core.db import utcnow
+from custinfo.core.errors import Conflict, NotFound
+from custinfo.customers.models import Customer
+
+
+@dataclass
+class AssignmentView:
+    """A tag on a customer with its provenance (and, once explained, the reason in words)."""
+
+    id: int
+    tag: str
+    name_zh: str
+    name_en: str
+    category: str
+    dimension: str | None
+    source: str
+    rule_id: str | None
+    rule_set_version_id: int | None
+    rule_set_version: int | None
+    features: dict[str, Any] | None
+    as_of: date | None
+    valid_from: datetime
+    valid_to: datetime | None
+    assigned_by: str
+    reason: str | None
+    explanation: str = ""
+    conditions: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReportCell:
+    """Customers in one level-1 × level-2 cell."""
+
+    level1: str
+    level2: str
+    customers: int
+
+
+# --- versions ----------------------------------------------------------------------------------------
+
+
+def active_version(session: Session) -> RuleSetVersion:
+    """The active rule-set version (there is always one after the migration seeds version 1)."""
+    version = session.scalar(select(RuleSetVersion).where(RuleSetVersion.is_active.is_(True)).limit(1))
+    if version is None:
+        raise NotFound("error.rule_set_missing")
+    return version
+
+
+def versions(session: Session) -> list[RuleSetVersion]:
+    """All versions, newest first."""
+    return list(session.scalars(select(RuleSetVersion).order_by(RuleSetVersion.number.desc())))
+
+
+def get_version(session: Session, version_id: int) -> RuleSetVersion:
+    """One version, or 404."""
+    version = session.get(RuleSetVersion, version_id)
+    if version is None:
+        raise NotFound("error.rule_version_not_found", id=version_id)
+    return version
+
+
+def add_version(
+    session: Session,
+    definition: dict[str, Any],
+    reason: str,
+    author: str,
+    approved_by: str | None,
+    based_on_id: int | None = None,
+) -> RuleSetVersion:
+    """Append a version numbered after the newest."""
+    number = (session.scalar(select(func.max(RuleSetVersion.number))) or 0) + 1
+    version = RuleSetVersion(
+        number=number,
+        definition=definition,
+        reason=reason.strip(),
+        author=author,
+        approved_by=approved_by,
+        created_at=utcnow(),
+        is_active=False,
+        based_on_id=based_on_id,
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def activate(session: Session, version: RuleSetVersion) -> None:
+    """Make this version the only active one."""
+    session.execute(
+        update(RuleSetVersion).where(RuleSetVersion.id != version.id).values(is_active=False),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    version.is_active = True
+    version.activated_at = utcnow()
+    session.flush()
+
+
+# --- assignments -------------------------------------------------------------------------------------
+
+
+def open_counts(session: Session, source: str | None = None) -> dict[str, int]:
+    """Open assignments per tag."""
+    stmt = select(TagAssignment.tag_code, func.count()).where(TagAssignment.valid_to.is_(None))
+    if source:
+        stmt = stmt.where(TagAssignment.source == source)
+    return {tag: int(n) for tag, n in session.execute(stmt.group_by(TagAssignment.tag_code))}
+
+
+def counts_after(session: Session, before: dict[str, int], run_id: int) -> tuple[dict[str, int], int, int]:
+    """Open assignments per tag after a run (before − closed + opened), and how many it opened and closed."""
+    after = dict(before)
+    opened_total = closed_total = 0
+    opened = session.execute(
+        select(TagAssignment.tag_code, func.count())
+        .where(TagAssignment.run_id == run_id)
+        .group_by(TagAssignment.tag_code)
+    )
+    for tag, n in opened:
+        after[tag] = after.get(tag, 0) + int(n)
+        opened_total += int(n)
+    closed = session.execute(
+        select(TagAssignment.tag_code, func.count())
+        .where(TagAssignment.closed_run_id == run_id)
+        .group_by(TagAssignment.tag_code)
+    )
+    for tag, n in closed:
+        after[tag] = after.get(tag, 0) - int(n)
+        closed_total += int(n)
+    return {tag: n for tag, n in sorted(after.items()) if n}, opened_total, closed_total
+
+
+def moves(session: Session, run_id: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """How many customers a run changed, and a sample of them with tags added and removed."""
+    ta = TagAssignment
+    ids = union(
+        select(ta.customer_id).where(ta.run_id == run_id),
+        select(ta.customer_id).where(ta.closed_run_id == run_id),
+    ).subquery()
+    total = session.scalar(select(func.count()).select_from(ids)) or 0
+    sample_ids = list(session.scalars(select(ids.c.customer_id).order_by(ids.c.customer_id).limit(limit)))
+    if not sample_ids:
+        return total, []
+    rows = session.execute(
+        select(ta.customer_id, ta.tag_code, ta.run_id, ta.closed_run_id).where(
+            ta.customer_id.in_(sample_ids), or_(ta.run_id == run_id, ta.closed_run_id == run_id)
+        )
+    )
+    by_customer: dict[int, dict[str, list[str]]] = {cid: {"added": [], "removed": []} for cid in sample_ids}
+    for cid, tag, opened, closed in rows:
+        if opened == run_id:
+            by_customer[cid]["added"].append(tag)
+        if closed == run_id:
+            by_customer[cid]["removed"].append(tag)
+    return total, [
+        {"customer_id": cid, "added": sorted(v["added"]), "removed": sorted(v["removed"])}
+        for cid, v in by_customer.items()
+    ]
+
+
+def require_customer(session: Session, customer_id: int) -> None:
+    """404 unless the customer exists (scope is the caller's business: governance checks it)."""
+    if session.scalar(select(Customer.id).where(Customer.id == customer_id)) is None:
+        raise NotFound("error.customer_not_found", id=customer_id)
+
+
+def open_manual(session: Session, customer_id: int, tag_code: str, by: str, reason: str) -> TagAssignment:
+    """Open a manual assignment (409 if the customer already carries the tag)."""
+    existing = session.scalar(
+        select(TagAssignment.id).where(
+            TagAssignment.customer_id == customer_id,
+            TagAssignment.tag_code == tag_code,
+            TagAssignment.valid_to.is_(None),
+        )
+    )
+    if existing is not None:
+        raise Conflict("error.tag_already_assigned", tag=tag_code)
+    row = TagAssignment(
+        customer_id=customer_id,
+        tag_code=tag_code,
+        source="manual",
+        valid_from=utcnow(),
+        assigned_by=by,
+        reason=reason,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def close_manual(session: Session, customer_id: int, tag_code: str, by: str) -> None:
+    """Close an open manual assignment (404 if there is none)."""
+    row = session.scalar(
+        select(TagAssignment).where(
+            TagAssignment.customer_id == customer_id,
+            TagAssignment.tag_code == tag_code,
+            TagAssignment.valid_to.is_(None),
+            TagAssignment.source == "manual",
+        )
+    )
+    if row is None:
+        raise NotFound("error.tag_not_assigned", tag=tag_code)
+    row.valid_to = utcnow()
+    row.closed_by = by
+    session.flush()
+
+
+def end_of_day(day: date, zone: str = DEFAULT_ZONE) -> datetime:
+    """The instant a local day ends (membership "on" a day is membership at its end)."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def _valid_at(instant: datetime | None) -> Any:
+    if instant is None:
+        return TagAssignment.valid_to.is_(None)
+    return (TagAssignment.valid_from < instant) & (
+        TagAssignment.valid_to.is_(None) | (TagAssignment.valid_to >= instant)
+    )
+
+
+def assignments_of(session: Session, customer_id: int, as_of: date | None) -> list[AssignmentView]:
+    """A customer's assignments open now (or open at the end of `as_of`), by category and tag order."""
+    instant = end_of_day(as_of) if as_of else None
+    stmt = (
+        select(TagAssignment, Tag, RuleSetVersion.number)
+        .join(Tag, Tag.code == TagAssignment.tag_code)
+        .outerjoin(RuleSetVersion, RuleSetVersion.id == TagAssignment.rule_set_version_id)
+        .where(TagAssignment.customer_id == customer_id, _valid_at(instant))
+        .order_by(Tag.sort, Tag.id)
+    )
+    return [
+        AssignmentView(
+            id=a.id,
+            tag=a.tag_code,
+            name_zh=t.name_zh,
+            name_en=t.name_en,
+            category=t.category_code,
+            dimension=t.dimension,
+            source=a.source,
+            rule_id=a.rule_id,
+            rule_set_version_id=a.rule_set_version_id,
+            rule_set_version=number,
+            features=a.features,
+            as_of=a.as_of,
+            valid_from=a.valid_from,
+            valid_to=a.valid_to,
+            assigned_by=a.assigned_by,
+            reason=a.reason,
+        )
+        for a, t, number in session.execute(stmt)
+    ]
+
+
+def open_tag_codes(session: Session, customer_ids: list[int]) -> dict[int, list[str]]:
+    """Current tag codes per customer."""
+    out: dict[int, list[str]] = {cid: [] for cid in customer_ids}
+    if not customer_ids:
+        return out
+    stmt = (
+        select(TagAssignment.customer_id, TagAssignment.tag_code)
+        .join(Tag, Tag.code == TagAssignment.tag_code)
+        .where(TagAssignment.customer_id.in_(customer_ids), TagAssignment.valid_to.is_(None))
+        .order_by(TagAssignment.customer_id, Tag.sort, Tag.id)
+    )
+    for cid, tag in session.execute(stmt):
+        out[cid].append(tag)
+    return out
+
+
+def members(
+    session: Session, principal: Principal, tag_code: str, as_of: date | None, page: int, size: int
+) -> tuple[list[tuple[int, str]], int]:
+    """Customers in scope carrying a tag (now or at the end of `as_of`)."""
+    instant = end_of_day(as_of) if as_of else None
+    base = (
+        select(Customer.id, Customer.name)
+        .join(TagAssignment, TagAssignment.customer_id == Customer.id)
+        .where(TagAssignment.tag_code == tag_code, _valid_at(instant), customer_scope(principal))
+    )
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = session.execute(base.order_by(Customer.id).limit(size).offset((page - 1) * size))
+    return [(cid, name) for cid, name in rows], int(total)
+
+
+def report(session: Session, principal: Principal, definition: dict[str, Any]) -> list[ReportCell]:
+    """Counts per level-1 × level-2 cell, from the stored classification codes of customers in scope."""
+    code = definition.get("classification_code") or {}
+    sep = code.get("separator", "-")
+    rows = session.execute(
+        select(Customer.classification_code, func.count())
+        .where(customer_scope(principal), Customer.classification_code.is_not(None))
+        .group_by(Customer.classification_code)
+    )
+    level1_names = _labels(session, code.get("level1", []))
+    cells: dict[tuple[str, str], int] = {}
+    for label, count in rows:
+        parts = str(label).split(sep)
+        head = [p for p in parts if p in level1_names]
+        tail = [p for p in parts if p not in level1_names]
+        key = (sep.join(head) or "—", sep.join(tail) or "—")
+        cells[key] = cells.get(key, 0) + int(count)
+    return [ReportCell(a, b, n) for (a, b), n in sorted(cells.items())]
+
+
+def _labels(session: Session, dimensions: list[str]) -> set[str]:
+    if not dimensions:
+        return set()
+    return set(session.scalars(select(Tag.name_zh).where(Tag.dimension.in_(dimensions))))
+
+
+def list_runs(
+    session: Session, mode: str | None, page: int, size: int
+) -> tuple[list[ClassificationRun], int]:
+    """Runs newest first, with the total."""
+    stmt = select(ClassificationRun)
+    count = select(func.count()).select_from(ClassificationRun)
+    if mode:
+        stmt = stmt.where(ClassificationRun.mode == mode)
+        count = count.where(ClassificationRun.mode == mode)
+    rows = list(
+        session.scalars(stmt.order_by(ClassificationRun.id.desc()).limit(size).offset((page - 1) * size))
+    )
+    return rows, int(session.scalar(count) or 0)

@@ -1,0 +1,282 @@
+"""Classification use-cases: taxonomy, rule-set versions, preview, runs, manual tags, reading tags.
+
+Other domains and the governance/web layers call only these functions. Mutations
+of rules and tags are only reached through governance (after approval); the
+functions here trust their caller on that point and record who wrote and who
+approved each change. Services flush, never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists
+from sqlalchemy.orm import Session
+
+from custinfo.auth.policy import Principal, require
+from custinfo.classification import engine, explain, repository, rules, taxonomy
+from custinfo.classification.engine import Impact
+from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagAssignment, TagCategory
+from custinfo.classification.repository import AssignmentView, ReportCell
+from custinfo.classification.rules import Change
+from custinfo.core.errors import FieldError, Invalid, NotFound
+from custinfo.customers.models import Customer
+from custinfo.customers.repository import get_customer
+
+__all__ = [
+    "AssignmentView",
+    "Change",
+    "Impact",
+    "ReportCell",
+    "activate_version",
+    "categories",
+    "classification_report",
+    "create_tag",
+    "current_rule_set",
+    "customer_tag_codes",
+    "customer_tags",
+    "diff_versions",
+    "get_run",
+    "get_tag",
+    "get_version",
+    "has_tag",
+    "list_runs",
+    "list_tags",
+    "preview_rule_set",
+    "publish_rule_set",
+    "rule_set_versions",
+    "run_full",
+    "run_incremental",
+    "set_manual_tag",
+    "tag_members",
+    "validate_definition",
+]
+
+
+# --- taxonomy ----------------------------------------------------------------------------------------
+
+
+def categories(session: Session) -> list[TagCategory]:
+    """Tag categories in display order."""
+    return taxonomy.categories(session)
+
+
+def list_tags(session: Session, include_inactive: bool = False) -> list[Tag]:
+    """Every tag of the taxonomy, by category and order."""
+    return taxonomy.tags(session, include_inactive=include_inactive)
+
+
+def get_tag(session: Session, code: str) -> Tag:
+    """One tag by code (404 if unknown)."""
+    return taxonomy.get_tag(session, code)
+
+
+def create_tag(
+    session: Session,
+    category_code: str,
+    code: str,
+    name_zh: str,
+    name_en: str,
+    kind: str = "flag",
+    description: str | None = None,
+    source: str = "rule",
+    author: str | None = None,
+) -> Tag:
+    """Add a tag (call only after approval). `kind` is "flag" or the dimension it joins (e.g. "value_tier")."""
+    return taxonomy.create_tag(
+        session, category_code, code, name_zh, name_en, kind, description, source=source, author=author
+    )
+
+
+# --- rule sets ---------------------------------------------------------------------------------------
+
+
+def current_rule_set(session: Session) -> RuleSetVersion:
+    """The active rule-set version."""
+    return repository.active_version(session)
+
+
+def rule_set_versions(session: Session) -> list[RuleSetVersion]:
+    """All rule-set versions, newest first."""
+    return repository.versions(session)
+
+
+def get_version(session: Session, version_id: int) -> RuleSetVersion:
+    """One rule-set version (404 if unknown)."""
+    return repository.get_version(session, version_id)
+
+
+def diff_versions(session: Session, a_id: int, b_id: int) -> list[Change]:
+    """What changed from version a to version b: rules added, removed, changed; parameters changed."""
+    a = repository.get_version(session, a_id)
+    b = repository.get_version(session, b_id)
+    return rules.diff(a.definition, b.definition)
+
+
+def validate_definition(session: Session, definition: Any) -> dict[str, Any]:
+    """Check a rule-set definition against the grammar, the features and the taxonomy (422 naming each fault)."""
+    return rules.validate(definition, taxonomy.tag_index(session))
+
+
+def preview_rule_set(session: Session, definition: dict[str, Any], as_of: date | None = None) -> Impact:
+    """Impact of a candidate definition against the active one: per tag counts, entering/leaving, samples.
+
+    Computed set-based without writing any assignment.
+    """
+    checked = validate_definition(session, definition)
+    return engine.preview(session, checked, as_of)
+
+
+def publish_rule_set(
+    session: Session,
+    definition: dict[str, Any],
+    reason: str,
+    author: str,
+    approved_by: str | None,
+    as_of: date | None = None,
+) -> RuleSetVersion:
+    """Store an (approved) definition as a new version, activate it and re-tag every customer."""
+    _need_reason(reason)
+    checked = validate_definition(session, definition)
+    version = repository.add_version(session, checked, reason, author, approved_by)
+    repository.activate(session, version)
+    engine.run_full(session, as_of=as_of, trigger="rules", actor=author)
+    return version
+
+
+def activate_version(
+    session: Session,
+    version_id: int,
+    reason: str,
+    author: str,
+    approved_by: str | None,
+    as_of: date | None = None,
+) -> RuleSetVersion:
+    """Re-apply an earlier version: it becomes a new version (copy, with reason) and every customer is re-tagged."""
+    _need_reason(reason)
+    earlier = repository.get_version(session, version_id)
+    checked = validate_definition(session, earlier.definition)
+    version = repository.add_version(session, checked, reason, author, approved_by, based_on_id=earlier.id)
+    repository.activate(session, version)
+    engine.run_full(session, as_of=as_of, trigger="rules", actor=author)
+    return version
+
+
+def _need_reason(reason: str) -> None:
+    if not reason or not reason.strip():
+        raise Invalid([FieldError("reason", "field.required")])
+
+
+# --- manual tags -------------------------------------------------------------------------------------
+
+
+def set_manual_tag(
+    session: Session,
+    customer_id: int,
+    tag_code: str,
+    add: bool,
+    reason: str,
+    author: str,
+    approved_by: str | None,
+) -> ClassificationRun:
+    """Add or remove an (approved) manual tag such as VIP or strategic partner, then re-classify that customer."""
+    _need_reason(reason)
+    tag = taxonomy.get_tag(session, tag_code)
+    if tag.source != "manual":
+        raise Invalid([FieldError("tag", "classification.not_manual", {"tag": tag_code})])
+    repository.require_customer(session, customer_id)
+    by = author if not approved_by else f"{author}/{approved_by}"
+    if add:
+        repository.open_manual(session, customer_id, tag_code, by, reason)
+    else:
+        repository.close_manual(session, customer_id, tag_code, by)
+    return engine.run_incremental(session, customer_id, trigger="manual", actor=author)
+
+
+# --- runs --------------------------------------------------------------------------------------------
+
+
+def run_full(
+    session: Session, as_of: date | None = None, trigger: str = "manual", actor: str | None = None
+) -> ClassificationRun:
+    """Re-tag every customer with the active rule set as of a date (default today, in the configured zone)."""
+    return engine.run_full(session, as_of=as_of, trigger=trigger, actor=actor)
+
+
+def run_incremental(
+    session: Session,
+    customer_id: int,
+    trigger: str = "event",
+    as_of: date | None = None,
+    actor: str | None = None,
+) -> ClassificationRun:
+    """Re-tag one customer with the same feature and rule SQL as a full run."""
+    return engine.run_incremental(session, customer_id, trigger=trigger, as_of=as_of, actor=actor)
+
+
+def list_runs(
+    session: Session, mode: str | None = None, page: int = 1, size: int = 50
+) -> tuple[list[ClassificationRun], int]:
+    """Runs, newest first, optionally only `full` or `incremental` ones; with the total."""
+    return repository.list_runs(session, mode, page, size)
+
+
+def get_run(session: Session, run_id: int) -> ClassificationRun:
+    """One run (404 if unknown)."""
+    run = session.get(ClassificationRun, run_id)
+    if run is None:
+        raise NotFound("error.not_found")
+    return run
+
+
+# --- reading tags ------------------------------------------------------------------------------------
+
+
+def customer_tags(
+    session: Session,
+    principal: Principal,
+    customer_id: int,
+    as_of: date | None = None,
+    language: str = "zh_CN",
+) -> list[AssignmentView]:
+    """Tags of a customer in scope (now, or on a past date) with the explanation of each in words."""
+    require(principal, "classification.read")
+    get_customer(session, principal, customer_id)
+    views = repository.assignments_of(session, customer_id, as_of)
+    return explain.attach(session, views, language)
+
+
+def customer_tag_codes(session: Session, customer_ids: list[int]) -> dict[int, list[str]]:
+    """Current tag codes of the given customers (for list and detail output)."""
+    return repository.open_tag_codes(session, customer_ids)
+
+
+def has_tag(tag_code: str) -> ColumnElement[bool]:
+    """SQL predicate on customers: the customer carries this tag now (for list filters)."""
+    return exists().where(
+        TagAssignment.customer_id == Customer.id,
+        TagAssignment.tag_code == tag_code,
+        TagAssignment.valid_to.is_(None),
+    )
+
+
+def tag_members(
+    session: Session,
+    principal: Principal,
+    tag_code: str,
+    as_of: date | None = None,
+    page: int = 1,
+    size: int = 50,
+) -> tuple[list[tuple[int, str]], int]:
+    """Customers in scope carrying the tag (now or on a past date): (id, name) pairs and the total."""
+    require(principal, "classification.read")
+    taxonomy.get_tag(session, tag_code)
+    return repository.members(session, principal, tag_code, as_of, page, size)
+
+
+def classification_report(session: Session, principal: Principal) -> list[ReportCell]:
+    """Customer counts per level-1 × level-2 cell of the classification code, within the caller's scope."""
+    require(principal, "classification.read")
+    definition = repository.active_version(session).definition
+    return repository.report(session, principal, definition)

@@ -1,0 +1,634 @@
+"""HTML pages of classification: tag catalogue, rule editor with preview, versions, review queue,
+runs, the level-1 × level-2 report, tag quality, corrections, and the tags tab of the 360 page.
+
+Every change to rules or tags is a proposal here; only a reviewer's approval applies it
+(governance). Pages work without JavaScript; with HTMX the preview and the tags tab are
+swapped in place.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from custinfo.auth.deps import DbSession, language_of
+from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, can, customer_scope, require
+from custinfo.auth.web import FormFields, WebUser, web_user
+from custinfo.classification import editor, governance, quality
+from custinfo.classification import service as classification
+from custinfo.classification.governance_models import Proposal
+from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
+from custinfo.customers.models import Customer
+from custinfo.customers.repository import CustomerRow
+from custinfo.customers.web import FormState, form_state, saving
+from custinfo.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
+
+BASE = "/classification"
+PREVIEW_TARGET = "rule-preview"
+TAB_TARGET = "tab-pane"
+DECISIONS = {"approve", "reject", "request-changes", "comment", "resubmit"}
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _htmx(request: Request, target: str | None = None) -> bool:
+    if request.headers.get("hx-request") != "true":
+        return False
+    return target is None or request.headers.get("hx-target") == target
+
+
+def _tags_by_code(session: Session) -> dict[str, Any]:
+    return {t.code: t for t in classification.list_tags(session, include_inactive=True)}
+
+
+def tag_sizes(session: Session, principal: Principal) -> dict[str, int]:
+    """Current members per tag among the customers the principal may see."""
+    from custinfo.classification.models import TagAssignment
+
+    stmt = select(TagAssignment.tag_code, func.count()).where(TagAssignment.valid_to.is_(None))
+    if principal.role not in ALL_RECORDS_ROLES:  # the join to customers only when the scope narrows
+        stmt = stmt.join(Customer, Customer.id == TagAssignment.customer_id).where(customer_scope(principal))
+    stmt = stmt.group_by(TagAssignment.tag_code)
+    return {code: int(count) for code, count in session.execute(stmt)}
+
+
+def _nav(principal: Principal, session: Session) -> dict[str, Any]:
+    return {
+        "can_propose": can(principal, "proposal.create"),
+        "can_review": governance.can_review(session, principal),
+        "can_run": can(principal, "classification.run"),
+        "can_quality": can(principal, "tag.quality.read"),
+        "can_read_proposals": governance.can_read(session, principal) or can(principal, "proposal.create"),
+    }
+
+
+# --- tag catalogue ----------------------------------------------------------------------------------
+
+
+@router.get(BASE, response_class=HTMLResponse)
+def home() -> Response:
+    """The classification section starts at the tag catalogue."""
+    return _see_other(f"{BASE}/tags")
+
+
+@router.get(f"{BASE}/tags", response_class=HTMLResponse)
+def catalogue(
+    request: Request, session: DbSession, principal: WebUser, flash: str | None = None
+) -> HTMLResponse:
+    """Categories and their tags with current sizes (标签目录)."""
+    require(principal, "classification.read")
+    tags = classification.list_tags(session)
+    by_category: dict[str, list[Any]] = {}
+    for tag in tags:
+        by_category.setdefault(tag.category_code, []).append(tag)
+    return render(
+        request,
+        "classification/tags.html",
+        categories=classification.categories(session),
+        by_category=by_category,
+        sizes=tag_sizes(session, principal),
+        flash=flash,
+        new_tag=FormState(),
+        **_nav(principal, session),
+    )
+
+
+@router.post(f"{BASE}/tags/propose", response_class=HTMLResponse)
+def propose_tag(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Propose a new tag (data steward); it exists only after approval."""
+    names = ["code", "category", "name_zh", "name_en", "dimension", "source", "description"]
+    payload = {n: form.get(n, "") for n in names}
+    try:
+        with saving(session):
+            proposal = governance.propose(session, principal, "new_tag", payload, form.get("reason", ""))
+    except (Invalid, Conflict) as error:
+        values = {**{f"payload.{k}": v for k, v in payload.items()}, "reason": form.get("reason", "")}
+        tags = classification.list_tags(session)
+        by_category: dict[str, list[Any]] = {}
+        for tag in tags:
+            by_category.setdefault(tag.category_code, []).append(tag)
+        return render(
+            request,
+            "classification/tags.html",
+            status_code=error.status,
+            categories=classification.categories(session),
+            by_category=by_category,
+            sizes=tag_sizes(session, principal),
+            flash=None,
+            new_tag=form_state(error, values, language_of(request)),
+            **_nav(principal, session),
+        )
+    return _see_other(f"{BASE}/proposals/{proposal.id}?flash=proposal_created")
+
+
+@router.get(f"{BASE}/tags/{{code}}", response_class=HTMLResponse)
+def members(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    code: str,
+    as_of: date | None = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> HTMLResponse:
+    """Customers carrying a tag, now or on a past date (标签成员)."""
+    rows, total = classification.tag_members(session, principal, code, as_of, page, 50)
+    quality.record_usage(session, code, "filter")
+    return render(
+        request,
+        "classification/members.html",
+        tag=classification.get_tag(session, code),
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // 50)),
+        as_of=as_of,
+    )
+
+
+# --- rule editor ------------------------------------------------------------------------------------
+
+
+def _editor_groups(
+    session: Session, definition: dict[str, Any]
+) -> list[tuple[str, list[editor.EditableField]]]:
+    """Editable fields grouped: parameters first, then by the category of each rule's tag."""
+    tags = _tags_by_code(session)
+    groups: dict[str, list[editor.EditableField]] = {}
+    for f in editor.editable_fields(definition):
+        tag = tags.get(f.tag or "")
+        key = "parameters" if f.rule_id is None else (tag.category_code if tag else "other")
+        groups.setdefault(key, []).append(f)
+    order = ["parameters", *[c.code for c in classification.categories(session)], "other"]
+    return [(key, groups[key]) for key in order if key in groups]
+
+
+def _editor_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    state: FormState | None = None,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    require(principal, "proposal.create")
+    current = classification.current_rule_set(session)
+    return render(
+        request,
+        "classification/rules.html",
+        status_code=status_code,
+        current=current,
+        groups=_editor_groups(session, current.definition),
+        tags=_tags_by_code(session),
+        categories={c.code: c for c in classification.categories(session)},
+        state=state or FormState(),
+        today=date.today().isoformat(),
+        **{"impact": None, "changes": [], "revising": None, **extra},
+        **_nav(principal, session),
+    )
+
+
+@router.get(f"{BASE}/rules", response_class=HTMLResponse)
+def rule_editor(
+    request: Request, session: DbSession, principal: WebUser, proposal: int | None = None
+) -> HTMLResponse:
+    """Edit thresholds and windows of the active rule set (规则编辑), or of a sent-back proposal to revise it."""
+    if proposal is None:
+        return _editor_page(request, session, principal)
+    revising = governance.get_proposal(session, principal, proposal)
+    if revising.kind != "rule_change":
+        raise Invalid([FieldError("proposal", "vocabulary.unknown", {"allowed": "rule_change"})])
+    values = {f.name: f.value for f in editor.editable_fields(revising.payload["definition"])}
+    values.update(reason=revising.reason, as_of=str(revising.payload.get("as_of") or ""))
+    return _editor_page(request, session, principal, FormState(values=values), revising=revising)
+
+
+def _as_of(form: dict[str, str]) -> date:
+    raw = form.get("as_of", "").strip()
+    if not raw:
+        return date.today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Invalid([FieldError("as_of", "date.format")]) from None
+
+
+@router.post(f"{BASE}/rules/preview", response_class=HTMLResponse)
+def rule_preview(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> HTMLResponse:
+    """Impact of the edited thresholds: entering and leaving customers per tag, with a sample (预览影响)."""
+    require(principal, "proposal.create")
+    current = classification.current_rule_set(session)
+    try:
+        candidate = editor.apply_form(current.definition, form)
+        impact = governance.plain(classification.preview_rule_set(session, candidate, _as_of(form)))
+    except Invalid as error:
+        state = form_state(error, dict(form), language_of(request))
+        if _htmx(request, PREVIEW_TARGET):
+            return render(request, "classification/_preview.html", status_code=422, state=state, impact=None)
+        return _editor_page(request, session, principal, state, 422)
+    context = {
+        "impact": impact,
+        "changes": editor.changed_fields(current.definition, candidate),
+        "tags": _tags_by_code(session),
+        "state": FormState(values=dict(form)),
+    }
+    if _htmx(request, PREVIEW_TARGET):
+        return render(request, "classification/_preview.html", **context)
+    context.pop("tags")
+    return _editor_page(request, session, principal, context.pop("state"), **context)
+
+
+@router.post(f"{BASE}/rules/propose", response_class=HTMLResponse)
+def rule_propose(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Submit the edited rule set for approval (提交审批); the preview is stored with the proposal."""
+    require(principal, "proposal.create")
+    current = classification.current_rule_set(session)
+    try:
+        with saving(session):
+            candidate = editor.apply_form(current.definition, form)
+            if candidate == current.definition:
+                raise Invalid([FieldError("definition", "rule_set.unchanged")])
+            payload = {"definition": candidate, "as_of": _as_of(form).isoformat()}
+            revising = form.get("proposal_id", "").strip()
+            if revising.isdigit():
+                proposal = governance.revise(
+                    session, principal, int(revising), payload, form.get("reason"), form.get("comment")
+                )
+            else:
+                proposal = governance.propose(
+                    session, principal, "rule_change", payload, form.get("reason", "")
+                )
+    except (Invalid, Conflict) as error:
+        state = form_state(error, dict(form), language_of(request))
+        return _editor_page(request, session, principal, state, error.status)
+    flash = "proposal_resubmit" if revising.isdigit() else "proposal_created"
+    return _see_other(f"{BASE}/proposals/{proposal.id}?flash={flash}")
+
+
+# --- versions ---------------------------------------------------------------------------------------
+
+
+@router.get(f"{BASE}/versions", response_class=HTMLResponse)
+def versions(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    a: int | None = None,
+    b: int | None = None,
+    flash: str | None = None,
+) -> HTMLResponse:
+    """Rule-set versions (版本历史) with the diff of two of them and re-activation as a proposal."""
+    require(principal, "classification.read")
+    rows = classification.rule_set_versions(session)
+    by_number = {v.number: v for v in rows}
+    diff = None
+    if a is not None and b is not None and a in by_number and b in by_number:
+        diff = [
+            governance.plain(c)
+            for c in classification.diff_versions(session, by_number[a].id, by_number[b].id)
+        ]
+    return render(
+        request,
+        "classification/versions.html",
+        versions=rows,
+        a=a,
+        b=b,
+        diff=diff,
+        flash=flash,
+        **_nav(principal, session),
+    )
+
+
+@router.post(f"{BASE}/versions/{{number}}/reactivate", response_class=HTMLResponse)
+def reactivate(
+    request: Request, session: DbSession, principal: WebUser, number: int, form: FormFields
+) -> Response:
+    """Propose re-activating an earlier version (重新启用); it applies after approval."""
+    proposal = governance.propose(
+        session, principal, "reactivate", {"version": number}, form.get("reason", "")
+    )
+    return _see_other(f"{BASE}/proposals/{proposal.id}?flash=proposal_created")
+
+
+# --- proposals and review queue ---------------------------------------------------------------------
+
+
+@router.get(f"{BASE}/proposals", response_class=HTMLResponse)
+def proposals(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    status: str = "open",
+    kind: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """The review queue (审批队列): open proposals first; every status can be listed."""
+    rows, total = governance.list_proposals(session, principal, status or None, kind or None, page, 50)
+    return render(
+        request,
+        "classification/proposals.html",
+        rows=rows,
+        total=total,
+        status=status,
+        kind=kind,
+        page=page,
+        pages=max(1, -(-total // 50)),
+        tags=_tags_by_code(session),
+        **_nav(principal, session),
+    )
+
+
+def _proposal_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    proposal: Proposal,
+    state: FormState | None = None,
+    status_code: int = 200,
+    flash: str | None = None,
+) -> HTMLResponse:
+    definition_changes: list[Any] = []
+    if proposal.kind == "rule_change":
+        base = classification.current_rule_set(session).definition
+        definition_changes = editor.changed_fields(base, proposal.payload["definition"])
+    is_proposer = proposal.proposed_by == principal.username
+    return render(
+        request,
+        "classification/proposal.html",
+        status_code=status_code,
+        p=proposal,
+        impact=proposal.impact,
+        definition_changes=definition_changes,
+        tags=_tags_by_code(session),
+        state=state or FormState(),
+        flash=flash,
+        is_proposer=is_proposer,
+        may_decide=governance.can_review(session, principal)
+        and not is_proposer
+        and proposal.status == "pending",
+        may_revise=is_proposer and proposal.status in governance.OPEN_STATUSES,
+        **_nav(principal, session),
+    )
+
+
+@router.get(f"{BASE}/proposals/{{proposal_id}}", response_class=HTMLResponse)
+def proposal_detail(
+    request: Request, session: DbSession, principal: WebUser, proposal_id: int, flash: str | None = None
+) -> HTMLResponse:
+    """One proposal: the change, the stored preview, every step, and the reviewer's buttons."""
+    proposal = governance.get_proposal(session, principal, proposal_id)
+    return _proposal_page(request, session, principal, proposal, flash=flash)
+
+
+@router.post(f"{BASE}/proposals/{{proposal_id}}/{{action}}", response_class=HTMLResponse)
+def proposal_action(
+    request: Request, session: DbSession, principal: WebUser, proposal_id: int, action: str, form: FormFields
+) -> Response:
+    """Approve, reject, request changes, comment, or (proposer) resubmit."""
+    if action not in DECISIONS:
+        raise Invalid([FieldError("action", "vocabulary.unknown", {"allowed": ", ".join(sorted(DECISIONS))})])
+    comment = form.get("comment", "")
+    try:
+        with saving(session):
+            if action == "approve":
+                governance.approve(session, principal, proposal_id, comment)
+            elif action == "reject":
+                governance.reject(session, principal, proposal_id, comment)
+            elif action == "request-changes":
+                governance.request_changes(session, principal, proposal_id, comment)
+            elif action == "comment":
+                governance.add_comment(session, principal, proposal_id, comment)
+            else:
+                governance.revise(session, principal, proposal_id, None, form.get("reason") or None, comment)
+    except (Invalid, Conflict) as error:
+        proposal = governance.get_proposal(session, principal, proposal_id)
+        state = form_state(error, {"comment": comment}, language_of(request))
+        return _proposal_page(request, session, principal, proposal, state, error.status)
+    flash = {"approve": "approved", "reject": "rejected", "request-changes": "changes_requested"}
+    return _see_other(f"{BASE}/proposals/{proposal_id}?flash=proposal_{flash.get(action, action)}")
+
+
+# --- runs -------------------------------------------------------------------------------------------
+
+
+@router.get(f"{BASE}/runs", response_class=HTMLResponse)
+def runs(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    mode: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    flash: str | None = None,
+) -> HTMLResponse:
+    """Classification runs (运行记录): duration, counts, movers; "run now" for steward and admin."""
+    require(principal, "classification.read")
+    rows, total = classification.list_runs(session, mode or None, page, 50)
+    return render(
+        request,
+        "classification/runs.html",
+        rows=rows,
+        total=total,
+        mode=mode,
+        page=page,
+        pages=max(1, -(-total // 50)),
+        flash=flash,
+        **_nav(principal, session),
+    )
+
+
+@router.post(f"{BASE}/runs", response_class=HTMLResponse)
+def run_now(session: DbSession, principal: WebUser) -> Response:
+    """Start a full run now (立即运行)."""
+    require(principal, "classification.run")
+    run = classification.run_full(session, trigger="manual", actor=principal.username)
+    return _see_other(f"{BASE}/runs/{run.id}?flash=run_done")
+
+
+@router.get(f"{BASE}/runs/{{run_id}}", response_class=HTMLResponse)
+def run_detail(
+    request: Request, session: DbSession, principal: WebUser, run_id: int, flash: str | None = None
+) -> HTMLResponse:
+    """One run: counts per tag before and after, and the customers that moved."""
+    require(principal, "classification.read")
+    run = classification.get_run(session, run_id)
+    before, after = run.counts_before or {}, run.counts_after or {}
+    codes = sorted(set(before) | set(after))
+    return render(
+        request,
+        "classification/run.html",
+        run=run,
+        counts=[(c, int(before.get(c, 0)), int(after.get(c, 0))) for c in codes],
+        tags=_tags_by_code(session),
+        flash=flash,
+    )
+
+
+# --- level-1 × level-2 report -----------------------------------------------------------------------
+
+
+@router.get(f"{BASE}/report", response_class=HTMLResponse)
+def report(request: Request, session: DbSession, principal: WebUser) -> HTMLResponse:
+    """Customer counts per level-1 × level-2 cell (分类报表), as a table and a heat map."""
+    cells = [governance.plain(c) for c in classification.classification_report(session, principal)]
+    rows = sorted({str(c.get("level1") or "—") for c in cells})
+    cols = sorted({str(c.get("level2") or "—") for c in cells})
+    grid = {
+        (str(c.get("level1") or "—"), str(c.get("level2") or "—")): int(c.get("customers") or 0)
+        for c in cells
+    }
+    chart = {
+        "rows": rows,
+        "cols": cols,
+        "data": [[j, i, grid.get((r, k), 0)] for i, r in enumerate(rows) for j, k in enumerate(cols)],
+    }
+    return render(
+        request,
+        "classification/report.html",
+        rows=rows,
+        cols=cols,
+        grid=grid,
+        total=sum(grid.values()),
+        row_totals={r: sum(n for (level1, _), n in grid.items() if level1 == r) for r in rows},
+        chart_json=json.dumps(chart, ensure_ascii=False),
+    )
+
+
+# --- tag quality and corrections --------------------------------------------------------------------
+
+
+@router.get(f"{BASE}/quality", response_class=HTMLResponse)
+def quality_page(
+    request: Request, session: DbSession, principal: WebUser, flash: str | None = None
+) -> HTMLResponse:
+    """Tag quality review (标签质量): figures, anomalies, open corrections, the review reminder."""
+    report_ = quality.quality_report(session, principal)
+    return render(
+        request,
+        "classification/quality.html",
+        report=report_,
+        corrections=quality.list_corrections(session, principal, "open"),
+        reviews=quality.reviews(session),
+        tags=_tags_by_code(session),
+        flash=flash,
+        can_resolve=can(principal, "correction.resolve"),
+        can_complete=can(principal, "tag.quality.review"),
+        manual_codes=governance.manual_tag_codes(session),
+    )
+
+
+@router.post(f"{BASE}/quality/review", response_class=HTMLResponse)
+def quality_reviewed(session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Record that this period's tag quality review was done."""
+    quality.complete_review(session, principal, form.get("notes"))
+    return _see_other(f"{BASE}/quality?flash=review_done")
+
+
+@router.get(f"{BASE}/corrections", response_class=HTMLResponse)
+def corrections(
+    request: Request,
+    session: DbSession,
+    principal: WebUser,
+    status: str | None = None,
+    flash: str | None = None,
+) -> HTMLResponse:
+    """Reported wrong tags (纠错记录) and their resolutions."""
+    return render(
+        request,
+        "classification/corrections.html",
+        rows=quality.list_corrections(session, principal, status or None),
+        status=status,
+        tags=_tags_by_code(session),
+        flash=flash,
+        can_resolve=can(principal, "correction.resolve"),
+        manual_codes=governance.manual_tag_codes(session),
+    )
+
+
+@router.post(f"{BASE}/corrections/{{correction_id}}/resolve", response_class=HTMLResponse)
+def resolve(session: DbSession, principal: WebUser, correction_id: int, form: FormFields) -> Response:
+    """Accept (manual removal proposal or rule-fix note) or reject a reported wrong tag."""
+    decision, outcome = form.get("decision", ""), form.get("outcome") or None
+    quality.resolve_correction(session, principal, correction_id, decision, form.get("note"), outcome)
+    return _see_other(f"{BASE}/corrections?flash=correction_resolved")
+
+
+# --- the tags tab of the customer 360 page ----------------------------------------------------------
+
+
+def tags_tab_context(
+    request: Request, session: Session, principal: Principal, row: CustomerRow, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """What the 360 page's tags tab shows: each tag with its why, corrections, manual-tag proposals."""
+    customer_id = row.customer.id
+    views = classification.customer_tags(session, principal, customer_id, None, language_of(request))
+    open_corrections = {
+        c.tag_code for c in quality.list_corrections(session, principal, "open", customer_id=customer_id)
+    }
+    return {
+        "tag_views": views,
+        "tag_index": _tags_by_code(session),
+        "open_corrections": open_corrections,
+        "can_correct": can(principal, "tag.correct"),
+        "can_propose": can(principal, "proposal.create"),
+        "manual_codes": governance.manual_tag_codes(session),
+        "customer_proposals": governance.proposals_for_customer(session, customer_id),
+        "tag_form": extra.get("tag_form") or FormState(),
+    }
+
+
+def _tags_tab(
+    request: Request, session: Session, principal: Principal, customer_id: int, **extra: Any
+) -> Response:
+    from custinfo.customers.web import show_customer  # the 360 page draws the tab with our context
+
+    return show_customer(request, session, principal, customer_id, "tags", **extra)
+
+
+@router.post(f"{BASE}/customers/{{customer_id}}/corrections", response_class=HTMLResponse)
+def mark_wrong(
+    request: Request, session: DbSession, principal: WebUser, customer_id: int, form: FormFields
+) -> Response:
+    """Mark a tag on this customer as wrong, with a reason (标记错误)."""
+    values = {"tag_code": form.get("tag_code", ""), "reason": form.get("reason", "")}
+    try:
+        with saving(session):
+            quality.report_correction(session, principal, customer_id, values["tag_code"], values["reason"])
+    except (Invalid, Conflict) as error:
+        state = form_state(error, values, language_of(request))
+        return _tags_tab(request, session, principal, customer_id, status_code=error.status, tag_form=state)
+    if _htmx(request, TAB_TARGET):
+        return _tags_tab(request, session, principal, customer_id, flash="correction_reported")
+    return _see_other(f"/customers/{customer_id}?tab=tags&flash=correction_reported")
+
+
+@router.post(f"{BASE}/customers/{{customer_id}}/manual", response_class=HTMLResponse)
+def propose_manual(
+    request: Request, session: DbSession, principal: WebUser, customer_id: int, form: FormFields
+) -> Response:
+    """Propose adding or removing VIP / strategic partner on this customer (提议人工标签)."""
+    if not can(principal, "proposal.create"):
+        raise NotPermitted("error.permission", permission="proposal.create")
+    payload = {
+        "customer_id": customer_id,
+        "tag_code": form.get("tag_code", ""),
+        "add": form.get("add", "true"),
+    }
+    values = {"tag_code": form.get("tag_code", ""), "reason": form.get("reason", "")}
+    try:
+        with saving(session):
+            governance.propose(session, principal, "manual_tag", payload, form.get("reason", ""))
+    except (Invalid, Conflict) as error:
+        state = form_state(error, values, language_of(request))
+        return _tags_tab(request, session, principal, customer_id, status_code=error.status, tag_form=state)
+    if _htmx(request, TAB_TARGET):
+        return _tags_tab(request, session, principal, customer_id, flash="manual_proposed")
+    return _see_other(f"/customers/{customer_id}?tab=tags&flash=manual_proposed")
