@@ -9,6 +9,7 @@ except in CI (CI=true), where that is a failure.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +27,14 @@ from custinfo.config import Settings
 from custinfo.core.db import make_engine
 from custinfo.core.schema import upgrade
 from custinfo.core.uow import Actor
+from custinfo.security.crypto import ensure_key_file
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# Encrypted columns need a key ring: one temporary key file for the whole run, never an operator's.
+TEST_KEY_FILE = Path(tempfile.mkdtemp(prefix="custinfo-keys-")) / "keys.json"
+os.environ["CUSTINFO_KEY_FILE"] = str(TEST_KEY_FILE)
+ensure_key_file(TEST_KEY_FILE)
 
 
 def _postgres_url() -> str | None:

@@ -20,6 +20,8 @@ from custinfo.config import Settings
 from custinfo.core.db import make_engine, make_session_factory
 from custinfo.core.errors import DomainError, MethodNotAllowed, NotFound, Unauthenticated
 from custinfo.core.problems import from_pydantic, problem
+from custinfo.security import crypto
+from custinfo.security import logs as log_hygiene
 
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -59,6 +61,8 @@ def _domain_error(request: Request, error: DomainError) -> Response:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Build the application for the given settings (and optionally an existing engine)."""
     settings = settings or Settings()
+    crypto.configure(settings)
+    log_hygiene.install()
     engine = engine or make_engine(settings.effective_database_url)
     app = FastAPI(
         title="custinfo API",
@@ -74,12 +78,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     audit_service.install()
 
     from custinfo.activity.api import router as activity_api
+    from custinfo.audit.api import router as audit_api
     from custinfo.auth.api import router as auth_api
+    from custinfo.classification.api import router as classification_api
+    from custinfo.classification.governance_api import router as governance_api
     from custinfo.customers.api import router as customers_api
+    from custinfo.protection.api import router as protection_api
     from custinfo.web.pages import router as web_router
 
-    for router in (auth_api, customers_api, activity_api):
+    # Governance first: its fixed paths (/tags/quality) must win over the engine's /tags/{code}.
+    app.include_router(governance_api, prefix=API_PREFIX)
+    app.include_router(classification_api, prefix=API_PREFIX)
+    for router in (auth_api, customers_api, activity_api, protection_api):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(audit_api, prefix=API_PREFIX)
     app.include_router(web_router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -136,8 +136,16 @@ def test_individual_birth_date_and_gender_come_from_the_id_number(client: TestCl
     response = client.post(f"{API}/customers", json=body, headers=login("sales_east1"))
     assert response.status_code == 201, response.text
     created = response.json()
-    assert created["id_number"] == "11010519491231002X"
-    assert created["birth_date"] == "1949-12-31" and created["gender"] == "female"
+    # L3 fields come back masked to sales (issue 4); an admin's audited reveal shows the stored values.
+    assert created["id_number"] == "110105********002X"
+    assert created["birth_date"] == "1949-**-**" and created["gender"] == "female"
+    reveal = f"{API}/customers/{created['id']}/reveal"
+    admin = login("admin")
+    assert (
+        client.get(reveal, params={"field": "id_number"}, headers=admin).json()["value"]
+        == "11010519491231002X"
+    )
+    assert client.get(reveal, params={"field": "birth_date"}, headers=admin).json()["value"] == "1949-12-31"
     another = make_id_number("110105", date(1949, 12, 31), 3)
     mismatch = {**body, "id_number": another, "birth_date": "1950-01-01", "name": "王二"}
     response = client.post(f"{API}/customers", json=mismatch, headers=login("sales_east1"))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from custinfo.activity import service
 from custinfo.activity.schemas import (
@@ -22,6 +23,17 @@ from custinfo.activity.schemas import (
     OrderPage,
 )
 from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
+from custinfo.classification.service import customer_tag_codes
+from custinfo.protection.views import present, view_for
+
+Tagged = TypeVar("Tagged", OrderOut, ContractOut, InteractionOut)
+
+
+def _tagged(session: Session, out: Tagged) -> Tagged:
+    """Add the customer's tags as re-classified by this write (classification runs inside the service)."""
+    out.customer_tags = customer_tag_codes(session, [out.customer_id])[out.customer_id]
+    return out
+
 
 router = APIRouter(tags=["activity"])
 
@@ -59,7 +71,8 @@ def list_orders(
 ) -> OrderPage:
     """Orders of the customers in the caller's scope, newest first."""
     rows, total, capped = service.list_orders(session, principal, customer_id, date_from, date_to, page, size)
-    items = [OrderOut.model_validate(r) for r in rows]
+    view = view_for(session, principal)
+    items = [present(view, "order", r, OrderOut) for r in rows]
     return OrderPage(items=items, page=page, size=size, total=total, total_capped=capped)
 
 
@@ -77,7 +90,8 @@ def customer_orders(
     rows, total, capped = service.list_orders(
         session, principal, customer_id, date_from, date_to, page, size, customer_must_exist=True
     )
-    items = [OrderOut.model_validate(r) for r in rows]
+    view = view_for(session, principal)
+    items = [present(view, "order", r, OrderOut) for r in rows]
     return OrderPage(items=items, page=page, size=size, total=total, total_capped=capped)
 
 
@@ -85,20 +99,21 @@ def customer_orders(
 def create_order(body: OrderIn, session: DbSession, principal: ApiPrincipal) -> OrderOut:
     """Record an order of a customer in scope."""
     order = service.create_order(session, principal, body.model_dump(exclude_unset=True))
-    return OrderOut.model_validate(order)
+    return _tagged(session, present(view_for(session, principal), "order", order, OrderOut))
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
 def get_order(order_id: int, session: DbSession, principal: ApiPrincipal) -> OrderOut:
     """One order (404 if absent or its customer is outside the caller's scope)."""
-    return OrderOut.model_validate(service.get_order(session, principal, order_id))
+    order = service.get_order(session, principal, order_id)
+    return _tagged(session, present(view_for(session, principal), "order", order, OrderOut))
 
 
 @router.patch("/orders/{order_id}", response_model=OrderOut)
 def update_order(order_id: int, body: OrderIn, session: DbSession, principal: ApiPrincipal) -> OrderOut:
     """Change some fields; send the `version` you read (a stale one is a 409)."""
     order = service.update_order(session, principal, order_id, body.model_dump(exclude_unset=True))
-    return OrderOut.model_validate(order)
+    return _tagged(session, present(view_for(session, principal), "order", order, OrderOut))
 
 
 @router.delete("/orders/{order_id}", status_code=204)
@@ -127,7 +142,8 @@ def list_contracts(
     rows, total, capped = service.list_contracts(
         session, principal, customer_id, date_from, date_to, page, size
     )
-    items = [ContractOut.model_validate(r) for r in rows]
+    view = view_for(session, principal)
+    items = [present(view, "contract", r, ContractOut) for r in rows]
     return ContractPage(items=items, page=page, size=size, total=total, total_capped=capped)
 
 
@@ -145,7 +161,8 @@ def customer_contracts(
     rows, total, capped = service.list_contracts(
         session, principal, customer_id, date_from, date_to, page, size, customer_must_exist=True
     )
-    items = [ContractOut.model_validate(r) for r in rows]
+    view = view_for(session, principal)
+    items = [present(view, "contract", r, ContractOut) for r in rows]
     return ContractPage(items=items, page=page, size=size, total=total, total_capped=capped)
 
 
@@ -153,13 +170,14 @@ def customer_contracts(
 def create_contract(body: ContractIn, session: DbSession, principal: ApiPrincipal) -> ContractOut:
     """Record a contract of a customer in scope."""
     contract = service.create_contract(session, principal, body.model_dump(exclude_unset=True))
-    return ContractOut.model_validate(contract)
+    return _tagged(session, present(view_for(session, principal), "contract", contract, ContractOut))
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractOut)
 def get_contract(contract_id: int, session: DbSession, principal: ApiPrincipal) -> ContractOut:
     """One contract (404 if absent or its customer is outside the caller's scope)."""
-    return ContractOut.model_validate(service.get_contract(session, principal, contract_id))
+    contract = service.get_contract(session, principal, contract_id)
+    return _tagged(session, present(view_for(session, principal), "contract", contract, ContractOut))
 
 
 @router.patch("/contracts/{contract_id}", response_model=ContractOut)
@@ -168,7 +186,7 @@ def update_contract(
 ) -> ContractOut:
     """Change a contract (renew, terminate…); send the `version` you read (a stale one is a 409)."""
     contract = service.update_contract(session, principal, contract_id, body.model_dump(exclude_unset=True))
-    return ContractOut.model_validate(contract)
+    return _tagged(session, present(view_for(session, principal), "contract", contract, ContractOut))
 
 
 @router.delete("/contracts/{contract_id}", status_code=204)
@@ -198,7 +216,8 @@ def list_interactions(
     rows, total, capped = service.list_interactions(
         session, principal, _zone(request), customer_id, date_from, date_to, page, size
     )
-    items = [InteractionOut.model_validate(r) for r in rows]
+    view = view_for(session, principal)
+    items = [present(view, "interaction", r, InteractionOut) for r in rows]
     return InteractionPage(items=items, page=page, size=size, total=total, total_capped=capped)
 
 
@@ -225,7 +244,8 @@ def customer_interactions(
         size,
         customer_must_exist=True,
     )
-    items = [InteractionOut.model_validate(r) for r in rows]
+    view = view_for(session, principal)
+    items = [present(view, "interaction", r, InteractionOut) for r in rows]
     return InteractionPage(items=items, page=page, size=size, total=total, total_capped=capped)
 
 
@@ -235,13 +255,22 @@ def create_interaction(
 ) -> InteractionOut:
     """Record a visit, call, consultation, complaint or after-sales contact."""
     data = body.model_dump(exclude_unset=True)
-    return InteractionOut.model_validate(service.create_interaction(session, principal, data, _zone(request)))
+    return _tagged(
+        session,
+        present(
+            view_for(session, principal),
+            "interaction",
+            service.create_interaction(session, principal, data, _zone(request)),
+            InteractionOut,
+        ),
+    )
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionOut)
 def get_interaction(interaction_id: int, session: DbSession, principal: ApiPrincipal) -> InteractionOut:
     """One interaction (404 if absent or its customer is outside the caller's scope)."""
-    return InteractionOut.model_validate(service.get_interaction(session, principal, interaction_id))
+    interaction = service.get_interaction(session, principal, interaction_id)
+    return _tagged(session, present(view_for(session, principal), "interaction", interaction, InteractionOut))
 
 
 @router.patch("/interactions/{interaction_id}", response_model=InteractionOut)
@@ -251,7 +280,7 @@ def update_interaction(
     """Change an interaction (e.g. its resolution); send the `version` you read (a stale one is a 409)."""
     data = body.model_dump(exclude_unset=True)
     interaction = service.update_interaction(session, principal, interaction_id, data, _zone(request))
-    return InteractionOut.model_validate(interaction)
+    return _tagged(session, present(view_for(session, principal), "interaction", interaction, InteractionOut))
 
 
 @router.delete("/interactions/{interaction_id}", status_code=204)
@@ -281,7 +310,8 @@ def list_engagement(
     rows, total, capped = service.list_engagement(
         session, principal, _zone(request), customer_id, date_from, date_to, page, size
     )
-    items = [EngagementOut.model_validate(r) for r in rows]
+    view = view_for(session, principal)
+    items = [present(view, "engagement", r, EngagementOut) for r in rows]
     return EngagementPage(items=items, page=page, size=size, total=total, total_capped=capped)
 
 
@@ -292,4 +322,4 @@ def record_engagement(
     """Append a browsing event; events are never changed or deleted."""
     data = body.model_dump(exclude_unset=True)
     event = service.record_engagement(session, principal, customer_id, data, _zone(request))
-    return EngagementOut.model_validate(event)
+    return present(view_for(session, principal), "engagement", event, EngagementOut)

@@ -63,13 +63,19 @@ class OrderOut(BaseModel):
 
     id: int = Field(description="Order id")
     customer_id: int = Field(description="The customer who ordered")
-    ordered_on: date = Field(description="Order date")
-    amount: MoneyOut = Field(description=AMOUNT_OUT)
-    product: str = Field(description="Product name")
+    ordered_on: date | None = Field(description="Order date")
+    amount: MoneyOut | None = Field(description=AMOUNT_OUT)
+    product: str | None = Field(description="Product name")
     category: str | None = Field(description="Product category")
-    quantity: int = Field(description="Number of units")
-    provided_by: str = Field(description=PROVIDED_BY)
+    quantity: int | None = Field(description="Number of units")
+    provided_by: str | None = Field(description=PROVIDED_BY)
     version: int = Field(description=VERSION_OUT)
+    masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
+    hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
+    customer_tags: list[str] | None = Field(
+        None,
+        description="Single-record reads and writes: the customer's current tags (a write re-classifies first); null in lists",
+    )
 
 
 class OrderPage(BaseModel):
@@ -114,9 +120,15 @@ class ContractOut(BaseModel):
     starts_on: date | None = Field(description="First day of the term")
     ends_on: date | None = Field(description="Last day of the term")
     amount: MoneyOut | None = Field(description=AMOUNT_OUT)
-    status: str = Field(description="negotiating / active / renewed / terminated")
+    status: str | None = Field(description="negotiating / active / renewed / terminated")
     terminated_on: date | None = Field(description="Termination date (status terminated)")
     version: int = Field(description=VERSION_OUT)
+    masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
+    hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
+    customer_tags: list[str] | None = Field(
+        None,
+        description="Single-record reads and writes: the customer's current tags (a write re-classifies first); null in lists",
+    )
 
 
 class ContractPage(BaseModel):
@@ -152,14 +164,20 @@ class InteractionOut(BaseModel):
 
     id: int = Field(description="Interaction id")
     customer_id: int = Field(description="The customer contacted")
-    kind: str = Field(description="visit / call / consultation / complaint / after_sales")
+    kind: str | None = Field(description="visit / call / consultation / complaint / after_sales")
     channel: str | None = Field(description="onsite / phone / online / email / wechat / app")
-    occurred_at: datetime = Field(description=OCCURRED_AT_OUT)
+    occurred_at: datetime | None = Field(description=OCCURRED_AT_OUT)
     topic: str | None = Field(description="What it was about")
     resolution: str | None = Field(description="How it was resolved")
     satisfaction: int | None = Field(description="Satisfaction score 1–5")
-    provided_by: str = Field(description=PROVIDED_BY)
+    provided_by: str | None = Field(description=PROVIDED_BY)
     version: int = Field(description=VERSION_OUT)
+    masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
+    hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
+    customer_tags: list[str] | None = Field(
+        None,
+        description="Single-record reads and writes: the customer's current tags (a write re-classifies first); null in lists",
+    )
 
 
 class InteractionPage(BaseModel):
@@ -195,13 +213,15 @@ class EngagementOut(BaseModel):
 
     id: int = Field(description="Event id")
     customer_id: int = Field(description="The customer who browsed")
-    occurred_at: datetime = Field(description=OCCURRED_AT_OUT)
-    event_type: str = Field(description="product_viewed / new_product_viewed / category_viewed")
+    occurred_at: datetime | None = Field(description=OCCURRED_AT_OUT)
+    event_type: str | None = Field(description="product_viewed / new_product_viewed / category_viewed")
     product: str | None = Field(description="Product viewed")
     category: str | None = Field(description="Category viewed")
-    is_new_product: bool = Field(description="Whether the product was new")
+    is_new_product: bool | None = Field(description="Whether the product was new")
     dwell_seconds: int | None = Field(description="Seconds spent on the page")
-    provided_by: str = Field(description=PROVIDED_BY)
+    provided_by: str | None = Field(description=PROVIDED_BY)
+    masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
+    hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
 class EngagementPage(BaseModel):

@@ -57,8 +57,8 @@ Page = tuple[list[Row], int, bool]
 MAX_SIZE = 200
 MAX_ID = 2**63 - 1
 # Engagement events are the customer's contacts through digital channels, so whoever may record an
-# interaction may record them; no separate permission exists in the policy.
-ENGAGEMENT_WRITE = "interaction.write"
+# interaction may record them (they are append-only); no separate permission exists in the policy.
+ENGAGEMENT_WRITE = "interaction.create"
 SIGNED_STATUSES = frozenset({"active", "renewed"})
 
 # Columns that are NOT NULL: on create a blank one takes the model default, on update it is refused.
@@ -71,6 +71,14 @@ NOT_FOUND = {
     Contract: "error.contract_not_found",
     Interaction: "error.interaction_not_found",
 }
+
+
+def _reclassify(session: Session, customer_id: int) -> None:
+    """Re-tag the customer in this same transaction, so the write's response already shows the new tags."""
+    # imported here: classification reads activity's tables, so activity must not import it at load time
+    from custinfo.classification.service import run_incremental
+
+    run_incremental(session, customer_id, trigger="event")
 
 
 # --- lists -------------------------------------------------------------------------------------------
@@ -332,8 +340,10 @@ def _delete(
     row = _get(session, principal, model, row_id)
     if isinstance(row, Order | Contract | Interaction):
         check_version(row.version, version)
+    customer_id = row.customer_id
     session.delete(row)
     session.flush()
+    _reclassify(session, customer_id)
 
 
 # --- orders ------------------------------------------------------------------------------------------
@@ -352,6 +362,7 @@ def create_order(session: Session, principal: Principal, data: Mapping[str, Any]
     order = Order(customer_id=customer_id, **cleaned)
     session.add(order)
     session.flush()
+    _reclassify(session, order.customer_id)
     return order
 
 
@@ -362,6 +373,7 @@ def update_order(session: Session, principal: Principal, order_id: int, data: Ma
     check_version(order.version, data.get("version"))
     _apply(order, _validated_change(order, ORDER_FIELDS, data, ORDER_NOT_NULL))
     session.flush()
+    _reclassify(session, order.customer_id)
     return order
 
 
@@ -387,6 +399,7 @@ def create_contract(session: Session, principal: Principal, data: Mapping[str, A
     contract = Contract(customer_id=customer_id, **cleaned)
     session.add(contract)
     session.flush()
+    _reclassify(session, contract.customer_id)
     return contract
 
 
@@ -401,6 +414,7 @@ def update_contract(
     _contract_rules({**_contract_state(contract), **cleaned})
     _apply(contract, cleaned)
     session.flush()
+    _reclassify(session, contract.customer_id)
     return contract
 
 
@@ -422,11 +436,12 @@ def create_interaction(
     session: Session, principal: Principal, data: Mapping[str, Any], zone: str
 ) -> Interaction:
     """Record a visit, call, consultation, complaint or after-sales contact; naive times are in `zone`."""
-    require(principal, "interaction.write")
+    require(principal, "interaction.create")
     customer_id, cleaned = _validated_new(session, principal, interaction_fields(zone), data)
     interaction = Interaction(customer_id=customer_id, **cleaned)
     session.add(interaction)
     session.flush()
+    _reclassify(session, interaction.customer_id)
     return interaction
 
 
@@ -439,6 +454,7 @@ def update_interaction(
     check_version(interaction.version, data.get("version"))
     _apply(interaction, _validated_change(interaction, interaction_fields(zone), data, INTERACTION_NOT_NULL))
     session.flush()
+    _reclassify(session, interaction.customer_id)
     return interaction
 
 

@@ -7,9 +7,19 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from custinfo.audit.events import LoginAttempted, PermissionChanged
 from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
-from custinfo.auth.service import authenticate, issue_session, revoke_session
+from custinfo.auth.policy import require
+from custinfo.auth.service import (
+    authenticate,
+    issue_session,
+    parse_scopes,
+    revoke_session,
+    revoke_user_sessions,
+    user_by_username,
+)
 from custinfo.core.errors import FieldError, Invalid, Unauthenticated
+from custinfo.core.uow import record
 
 router = APIRouter(tags=["auth"])
 
@@ -48,6 +58,15 @@ async def _credentials(request: Request) -> tuple[str, str]:
     return str(body["username"]), str(body["password"])
 
 
+async def _scope(request: Request) -> str | None:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.json()
+    else:
+        body = dict(await request.form())
+    value = body.get("scope") if isinstance(body, dict) else None
+    return None if value is None else str(value)
+
+
 @router.post(
     "/auth/token",
     response_model=TokenOut,
@@ -58,7 +77,14 @@ async def _credentials(request: Request) -> tuple[str, str]:
                     "schema": {
                         "type": "object",
                         "required": ["username", "password"],
-                        "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+                        "properties": {
+                            "username": {"type": "string"},
+                            "password": {"type": "string"},
+                            "scope": {
+                                "type": "string",
+                                "description": '"read" or "read write" (default: all)',
+                            },
+                        },
                     }
                 },
                 "application/x-www-form-urlencoded": {
@@ -76,13 +102,20 @@ async def _credentials(request: Request) -> tuple[str, str]:
 async def token(request: Request, session: DbSession) -> TokenOut:
     """Exchange username and password (form or JSON) for a bearer token."""
     username, password = await _credentials(request)
+    scopes = parse_scopes(await _scope(request))
     try:
         user = authenticate(session, username, password)
-    except Unauthenticated:
-        # The failure counter must survive the error response, or lock-out would never trigger.
+    except Unauthenticated as error:
+        # The failure counter and the audit entry (per-address throttling reads it) must survive
+        # the error response, or lock-out would never trigger.
+        record(
+            session,
+            LoginAttempted(username=username, succeeded=False, channel="api", reason=error.detail_key),
+        )
         session.commit()
         raise
-    issued = issue_session(session, user, "api", timedelta(hours=settings_of(request).token_hours))
+    record(session, LoginAttempted(username=user.username, succeeded=True, channel="api"))
+    issued = issue_session(session, user, "api", timedelta(hours=settings_of(request).token_hours), scopes)
     return TokenOut(
         access_token=issued.secret,
         expires_in=issued.expires_in_seconds,
@@ -95,6 +128,15 @@ async def token(request: Request, session: DbSession) -> TokenOut:
 def logout(request: Request, session: DbSession, principal: ApiPrincipal) -> None:
     """Revoke the bearer token used for this request."""
     revoke_session(session, request.headers["authorization"].partition(" ")[2].strip())
+
+
+@router.post("/auth/users/{username}/revoke-sessions", status_code=204)
+def revoke_sessions(username: str, session: DbSession, principal: ApiPrincipal) -> None:
+    """Admin: end every session and token of a user now."""
+    require(principal, "user.manage")
+    user = user_by_username(session, username)
+    revoke_user_sessions(session, user)
+    record(session, PermissionChanged(what=f"user:{user.username}.sessions", before="open", after="revoked"))
 
 
 @router.get("/auth/me", response_model=WhoAmI)

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from custinfo.auth.policy import Principal
+from custinfo.auth.policy import Principal, with_grants
 from custinfo.auth.service import resolve_session
 from custinfo.config import Settings
-from custinfo.core.errors import Unauthenticated
+from custinfo.core.errors import NotPermitted, Unauthenticated
 from custinfo.core.i18n import pick_language
 from custinfo.core.uow import Actor, unit_of_work
 
@@ -49,6 +49,7 @@ def language_of(request: Request) -> str:
 
 
 def _bind(session: Session, principal: Principal, request: Request) -> Principal:
+    principal = with_grants(session, principal)
     session.info["actor"] = Actor(
         username=principal.username,
         user_id=principal.user_id,
@@ -65,7 +66,12 @@ def api_principal(request: Request, session: DbSession) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("auth.token_missing")
-    principal, _row = resolve_session(session, token.strip(), "api")
+    principal, row = resolve_session(session, token.strip(), "api")
+    if row.scopes is not None:
+        # A token limited to scopes: reading needs "read", anything that changes state needs "write".
+        needed = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
+        if needed not in row.scopes.split() and request.url.path != "/api/v1/auth/logout":
+            raise NotPermitted("auth.scope", scope=needed)
     return _bind(session, principal, request)
 
 

@@ -54,5 +54,6 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str | None] = mapped_column(String(50))  # API tokens: "read", "read write"; NULL = all
 
     user: Mapped[User] = relationship(lazy="joined")

@@ -7,17 +7,24 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from custinfo.audit import service as audit_service
+from custinfo.audit.events import PermissionChanged
 from custinfo.auth.models import ROLES, AuthSession, Department, User
 from custinfo.auth.policy import Principal
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, Unauthenticated
+from custinfo.core.uow import actor_of, record
 from custinfo.security.passwords import DUMMY_HASH, hash_password, password_problems, verify_password
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+# Per source address: this many failed sign-ins within the window throttle every sign-in from it.
+MAX_FAILED_PER_ADDRESS = 20
+ADDRESS_WINDOW = timedelta(minutes=15)
+SCOPES = ("read", "write")
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,13 @@ def principal_of(user: User) -> Principal:
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
-    """Check credentials; five failures lock the account for 15 minutes."""
+    """Check credentials; five failures lock the account for 15 minutes, twenty from one address throttle it."""
+    address = actor_of(session).address if session.info.get("actor") else None
+    if (
+        address
+        and audit_service.failed_logins_from(session, address, ADDRESS_WINDOW) >= MAX_FAILED_PER_ADDRESS
+    ):
+        raise Unauthenticated("auth.throttled")
     user = session.scalar(select(User).where(User.username == username.strip()))
     now = utcnow()
     if user is None:
@@ -64,8 +77,20 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
-def issue_session(session: Session, user: User, kind: str, lifetime: timedelta) -> IssuedSession:
-    """Start a web session (with a CSRF token) or an API token for the user."""
+def parse_scopes(scope: str | None) -> str | None:
+    """Normalise a space-separated token scope ("read", "read write"); None means every scope."""
+    if scope is None or not scope.strip():
+        return None
+    requested = scope.split()
+    if any(item not in SCOPES for item in requested):
+        raise Invalid([FieldError("scope", "vocabulary.unknown", {"allowed": ", ".join(SCOPES)})])
+    return " ".join(item for item in SCOPES if item in requested)
+
+
+def issue_session(
+    session: Session, user: User, kind: str, lifetime: timedelta, scopes: str | None = None
+) -> IssuedSession:
+    """Start a web session (with a CSRF token) or an API token (optionally limited to scopes) for the user."""
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24) if kind == "web" else None
     session.add(
@@ -75,6 +100,7 @@ def issue_session(session: Session, user: User, kind: str, lifetime: timedelta) 
             user_id=user.id,
             csrf_token=csrf,
             expires_at=utcnow() + lifetime,
+            scopes=scopes,
         )
     )
     session.flush()
@@ -101,6 +127,29 @@ def revoke_session(session: Session, secret: str) -> None:
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
+
+
+def revoke_user_sessions(session: Session, user: User) -> int:
+    """End every open session and token of a user now; returns how many were open."""
+    now = utcnow()
+    result = session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
+        .values(revoked_at=now)
+    )
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Enable or disable a user; disabling also revokes every session and token."""
+    before = user.is_active
+    user.is_active = active
+    if not active:
+        revoke_user_sessions(session, user)
+    if before != active:
+        record(session, PermissionChanged(what=f"user:{user.username}.active", before=before, after=active))
+    session.flush()
 
 
 def ensure_department(session: Session, name: str) -> Department:
@@ -130,7 +179,7 @@ def create_user(
     if role not in ROLES:
         errors.append(FieldError("role", "vocabulary.unknown", {"allowed": ", ".join(ROLES)}))
     if check_policy:
-        errors += [FieldError("password", rule) for rule in password_problems(password)]
+        errors += [FieldError("password", rule) for rule in password_problems(password, username)]
     if errors:
         raise Invalid(errors)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -157,7 +206,7 @@ def user_by_username(session: Session, username: str) -> User:
 
 def set_password(session: Session, user: User, password: str) -> None:
     """Change a user's password after checking the policy."""
-    problems = password_problems(password)
+    problems = password_problems(password, user.username)
     if problems:
         raise Invalid([FieldError("password", rule) for rule in problems])
     user.password_hash = hash_password(password)

@@ -19,11 +19,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from custinfo.audit.events import LoginAttempted
 from custinfo.auth.deps import SESSION_COOKIE, DbSession, WebPrincipal, language_of, settings_of
 from custinfo.auth.policy import Principal
 from custinfo.auth.service import authenticate, issue_session, resolve_session, revoke_session
 from custinfo.core.errors import NotPermitted, Unauthenticated
 from custinfo.core.i18n import LANGUAGES, translate
+from custinfo.core.uow import record
 from custinfo.web.templating import render
 
 LOGIN_CSRF_COOKIE = "custinfo_login_csrf"
@@ -158,7 +160,11 @@ def login(request: Request, session: DbSession, form: FormFields) -> Response:
         # A failed attempt is counted by the service and committed with this request (lock-out needs it).
         user = authenticate(session, username, form["password"])
     except Unauthenticated as exc:
+        record(
+            session, LoginAttempted(username=username, succeeded=False, channel="web", reason=exc.detail_key)
+        )
         return _login_page(request, nonce, target, username, translate(exc.detail_key, language), 401)
+    record(session, LoginAttempted(username=user.username, succeeded=True, channel="web"))
     lifetime = timedelta(hours=settings_of(request).session_hours)
     issued = issue_session(session, user, "web", lifetime)
     response = RedirectResponse(target, status_code=303)

@@ -16,6 +16,7 @@ from custinfo.config import Settings
 from custinfo.core.db import make_engine
 from custinfo.core.errors import DomainError
 from custinfo.core.problems import problem
+from custinfo.security.crypto import KeyRingError
 
 console = Console(highlight=False, soft_wrap=True)
 error_console = Console(stderr=True, highlight=False)
@@ -78,7 +79,7 @@ def explain(error: BaseException) -> str | None:
         )
     if isinstance(error, NoSuchModuleError | ArgumentError):
         return f"invalid CUSTINFO_DATABASE_URL: {_first_line(str(error))}"
-    if isinstance(error, CliError):
+    if isinstance(error, CliError | KeyRingError):
         return str(error)
     if isinstance(error, DBAPIError):
         return f"database error: {_first_line(str(error.orig)) or type(error.orig).__name__}"

@@ -37,6 +37,20 @@ def drop_everything(engine: Engine) -> None:
     metadata.drop_all(engine)
 
 
+def _classify(engine: Engine) -> None:
+    """Tag every demo customer, so the list, the 360 page and the report show classes at once."""
+    from custinfo.classification.service import run_full
+    from custinfo.core.db import make_session_factory
+    from custinfo.core.uow import Actor, unit_of_work
+
+    with (
+        console.status("classifying…"),
+        unit_of_work(make_session_factory(engine), Actor.system("demo")) as session,
+    ):
+        run = run_full(session, trigger="demo", actor="demo")
+    console.print(f"Classified {run.customers} customers: {run.added} tags in {run.duration_ms} ms.")
+
+
 def _load(
     engine: Engine, customers: int, seed: int, password: str, orders: float, interactions: float
 ) -> DemoSummary:
@@ -141,6 +155,7 @@ def demo(
         if result.admin_password is not None:
             created.add("admin")
         _print_summary(summary)
+        _classify(engine)
     _print_logins(host, port, demo_password, created, serve)
     if serve:
         run_server(settings, engine, host, port)

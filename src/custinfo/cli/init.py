@@ -16,6 +16,7 @@ from custinfo.config import Settings
 from custinfo.core.db import make_session_factory
 from custinfo.core.schema import upgrade
 from custinfo.core.uow import Actor, unit_of_work
+from custinfo.security import crypto
 from custinfo.security.passwords import password_problems
 
 ADMIN_USERNAME = "admin"
@@ -40,6 +41,7 @@ def generate_password() -> str:
 def initialise(settings: Settings, admin_password: str | None = None) -> InitResult:
     """Create the data directory, bring the schema to the newest revision, create `admin` if missing."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    crypto.configure(settings, create=True)
     engine = open_database(settings)
     upgrade(engine)
     created: str | None = None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from custinfo.cli.audit import app as audit_app
+from custinfo.cli.classify import classify
 from custinfo.cli.demo import demo
 from custinfo.cli.init import init
+from custinfo.cli.keys import app as keys_app
 from custinfo.cli.serve import serve
 
 app = typer.Typer(
@@ -18,6 +21,9 @@ app = typer.Typer(
 app.command("init")(init)
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("classify")(classify)
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 if __name__ == "__main__":
     app()

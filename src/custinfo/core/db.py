@@ -64,7 +64,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # IMMEDIATE: nearly every request writes (audit, sign-ins); a deferred transaction that
+            # read first could not upgrade to a writer once another commit landed ("database is locked").
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

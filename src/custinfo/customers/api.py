@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import object_session
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
+from custinfo.classification import service as classification
+from custinfo.classification.quality import record_usage as record_tag_usage
 from custinfo.customers import service
+from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.schemas import (
     ChangeOut,
@@ -19,14 +23,21 @@ from custinfo.customers.schemas import (
     NeedIn,
     NeedOut,
 )
+from custinfo.protection.views import FieldView, present, present_values, view_for
 
 router = APIRouter(tags=["customers"])
 
 
-def customer_out(row: CustomerRow) -> CustomerOut:
-    """Build the API shape of a customer."""
+def _tag_codes(customer: Customer) -> list[str]:
+    """The customer's current tag codes (read through the classification service)."""
+    session = object_session(customer)
+    return classification.customer_tag_codes(session, [customer.id])[customer.id] if session else []
+
+
+def customer_out(row: CustomerRow, view: FieldView) -> CustomerOut:
+    """Build the API shape of a customer as the field view lets the caller see it."""
     c = row.customer
-    return CustomerOut(
+    values = dict(
         id=c.id,
         kind=c.kind,
         name=c.name,
@@ -35,8 +46,8 @@ def customer_out(row: CustomerRow) -> CustomerOut:
         source_channel=c.source_channel,
         purpose=c.purpose,
         version=c.version,
-        tags=[],
-        classification_code=None,
+        tags=_tag_codes(c),
+        classification_code=c.classification_code,
         mobile=c.mobile,
         email=c.email,
         region=c.region,
@@ -49,6 +60,7 @@ def customer_out(row: CustomerRow) -> CustomerOut:
         credit_code=c.credit_code,
         legal_representative=c.legal_representative,
         registered_address=c.registered_address,
+        bank_account=c.bank_account,
         industry=c.industry,
         employee_count=c.employee_count,
         company_size=service.company_size(c),
@@ -60,6 +72,8 @@ def customer_out(row: CustomerRow) -> CustomerOut:
         updated_at=c.updated_at,
         updated_by=c.updated_by,
     )
+    result: CustomerOut = present_values(view, "customer", values, CustomerOut, c.id)
+    return result
 
 
 @router.get("/customers", response_model=CustomerPage)
@@ -71,31 +85,41 @@ def list_customers(
     ] = None,
     kind: Annotated[str | None, Query(description="individual / company")] = None,
     tag: Annotated[str | None, Query(description="Only customers carrying this tag")] = None,
+    classification_code: Annotated[
+        str | None, Query(description="Only customers with this classification code", max_length=300)
+    ] = None,
     industry: str | None = None,
     owner: Annotated[str | None, Query(description="Owner username")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> CustomerPage:
     """Customers in the caller's scope, newest first; `total` is counted up to 100,000."""
-    filters = CustomerFilter(q=q, kind=kind, industry=industry, owner=owner)
+    if tag:  # tag quality review counts how often each tag is used to filter
+        record_tag_usage(session, tag, "filter")
+    filters = CustomerFilter(
+        q=q, kind=kind, industry=industry, owner=owner, tag=tag, classification_code=classification_code
+    )
     rows, total, capped = service.list_customers(session, principal, filters, page, size)
-    if tag:  # no tags exist until classification has run; an unknown tag matches nothing
-        rows, total, capped = [], 0, False
     return CustomerPage(
-        items=[customer_out(r) for r in rows], page=page, size=size, total=total, total_capped=capped
+        items=[customer_out(r, view_for(session, principal)) for r in rows],
+        page=page,
+        size=size,
+        total=total,
+        total_capped=capped,
     )
 
 
 @router.post("/customers", response_model=CustomerOut, status_code=201)
 def create_customer(body: CustomerIn, session: DbSession, principal: ApiPrincipal) -> CustomerOut:
     """Create an individual or company customer."""
-    return customer_out(service.create_customer(session, principal, body.model_dump(exclude_unset=True)))
+    row = service.create_customer(session, principal, body.model_dump(exclude_unset=True))
+    return customer_out(row, view_for(session, principal))
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
 def get_customer(customer_id: int, session: DbSession, principal: ApiPrincipal) -> CustomerOut:
     """One customer (404 if absent or outside the caller's scope)."""
-    return customer_out(service.get_customer(session, principal, customer_id))
+    return customer_out(service.get_customer(session, principal, customer_id), view_for(session, principal))
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
@@ -104,7 +128,9 @@ def update_customer(
 ) -> CustomerOut:
     """Change some fields; send the `version` you read (a stale one is a 409)."""
     data = body.model_dump(exclude_unset=True)
-    return customer_out(service.update_customer(session, principal, customer_id, data))
+    return customer_out(
+        service.update_customer(session, principal, customer_id, data), view_for(session, principal)
+    )
 
 
 @router.delete("/customers/{customer_id}", status_code=204)
@@ -119,14 +145,19 @@ def delete_customer(
 @router.get("/customers/{customer_id}/contacts", response_model=list[ContactOut])
 def list_contacts(customer_id: int, session: DbSession, principal: ApiPrincipal) -> list[ContactOut]:
     """Contacts of a company customer, those in post first."""
-    return [ContactOut.model_validate(c) for c in service.list_contacts(session, principal, customer_id)]
+    view = view_for(session, principal)
+    return [
+        present(view, "contact", c, ContactOut)
+        for c in service.list_contacts(session, principal, customer_id)
+    ]
 
 
 @router.post("/customers/{customer_id}/contacts", response_model=ContactOut, status_code=201)
 def add_contact(customer_id: int, body: ContactIn, session: DbSession, principal: ApiPrincipal) -> ContactOut:
     """Add a contact person to a company customer."""
     contact = service.add_contact(session, principal, customer_id, body.model_dump(exclude_unset=True))
-    return ContactOut.model_validate(contact)
+    result: ContactOut = present(view_for(session, principal), "contact", contact, ContactOut)
+    return result
 
 
 @router.patch("/customers/{customer_id}/contacts/{contact_id}", response_model=ContactOut)
@@ -135,9 +166,9 @@ def update_contact(
 ) -> ContactOut:
     """Change a contact; `in_post: false` marks them as left."""
     data = body.model_dump(exclude_unset=True)
-    return ContactOut.model_validate(
-        service.update_contact(session, principal, customer_id, contact_id, data)
-    )
+    contact = service.update_contact(session, principal, customer_id, contact_id, data)
+    result: ContactOut = present(view_for(session, principal), "contact", contact, ContactOut)
+    return result
 
 
 @router.delete("/customers/{customer_id}/contacts/{contact_id}", status_code=204)
@@ -152,17 +183,24 @@ def delete_contact(
 @router.get("/customers/{customer_id}/needs", response_model=list[NeedOut])
 def list_needs(customer_id: int, session: DbSession, principal: ApiPrincipal) -> list[NeedOut]:
     """The needs log (需求动态), newest first."""
-    return [NeedOut.model_validate(n) for n in service.list_needs(session, principal, customer_id)]
+    view = view_for(session, principal)
+    return [present(view, "need", n, NeedOut) for n in service.list_needs(session, principal, customer_id)]
 
 
 @router.post("/customers/{customer_id}/needs", response_model=NeedOut, status_code=201)
 def add_need(customer_id: int, body: NeedIn, session: DbSession, principal: ApiPrincipal) -> NeedOut:
     """Append a need; earlier entries are kept unchanged."""
     entry = service.add_need(session, principal, customer_id, body.model_dump(exclude_unset=True))
-    return NeedOut.model_validate(entry)
+    result: NeedOut = present(view_for(session, principal), "need", entry, NeedOut)
+    return result
 
 
 @router.get("/customers/{customer_id}/history", response_model=list[ChangeOut])
 def history(customer_id: int, session: DbSession, principal: ApiPrincipal) -> list[ChangeOut]:
     """Every recorded change of the customer and its children, newest first."""
-    return [ChangeOut.model_validate(c) for c in service.customer_history(session, principal, customer_id)]
+    view = view_for(session, principal)
+    changes = service.customer_history(session, principal, customer_id)
+    return [
+        ChangeOut.model_validate(c).model_copy(update={"changes": view.shape_changes(c.entity, c.changes)})
+        for c in changes
+    ]

@@ -58,6 +58,15 @@ def id_number(value: Any) -> str:
 
 credit_code = _wrap(identifiers.validate_credit_code)
 
+
+def bank_account(value: Any) -> str:
+    """Bank account number: 12–30 digits, spaces and dashes ignored (no Luhn: many accounts have none)."""
+    digits = str(value).replace(" ", "").replace("-", "")
+    if not digits.isdigit() or not 12 <= len(digits) <= 30:
+        raise RuleViolation("bank_account.format", min=12, max=30)
+    return digits
+
+
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("name", text(200), required_for=BOTH),
     FieldSpec("owner", text(64)),
@@ -80,6 +89,7 @@ CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("revenue_band", vocab("revenue_band"), COMPANY),
     FieldSpec("founded_on", past_date, COMPANY),
     FieldSpec("customer_type", vocab("customer_type"), COMPANY),
+    FieldSpec("bank_account", bank_account, level="L3"),
 )
 
 CONTACT_FIELDS: tuple[FieldSpec, ...] = (

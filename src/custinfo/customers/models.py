@@ -12,6 +12,7 @@ from custinfo.core.db import Base, BigId, Timestamped, utcnow
 from custinfo.core.types import Money, UTCDateTime
 from custinfo.core.uow import Tracked
 from custinfo.core.versioning import Versioned
+from custinfo.security.encrypted import EncryptedDate, EncryptedText, keep_blind_index
 
 
 class Customer(Base, Timestamped, Versioned, Tracked):
@@ -19,6 +20,7 @@ class Customer(Base, Timestamped, Versioned, Tracked):
 
     __tablename__ = "customers"
     __history_entity__ = "customer"
+    __history_exclude__ = Tracked.__history_exclude__ | {"id_number_bidx", "bank_account_bidx"}
     __table_args__ = (
         CheckConstraint("kind IN ('individual', 'company')", name="kind"),
         Index("ix_customers_owner_id_id", "owner_id", "id"),
@@ -41,24 +43,42 @@ class Customer(Base, Timestamped, Versioned, Tracked):
     # individual
     nickname: Mapped[str | None] = mapped_column(String(100))
     gender: Mapped[str | None] = mapped_column(String(10))
-    birth_date: Mapped[date | None]
-    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
-    address: Mapped[str | None] = mapped_column(String(300))
+    birth_date: Mapped[date | None] = mapped_column(EncryptedDate("customers.birth_date"))
+    id_number: Mapped[str | None] = mapped_column(EncryptedText("customers.id_number"))
+    address: Mapped[str | None] = mapped_column(EncryptedText("customers.address"))
     occupation: Mapped[str | None] = mapped_column(String(40))
 
     # company
     credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     legal_representative: Mapped[str | None] = mapped_column(String(100))
-    registered_address: Mapped[str | None] = mapped_column(String(300))
+    registered_address: Mapped[str | None] = mapped_column(EncryptedText("customers.registered_address"))
     industry: Mapped[str | None] = mapped_column(String(40))
     employee_count: Mapped[int | None]
     revenue_band: Mapped[str | None] = mapped_column(String(20))
     founded_on: Mapped[date | None]
     customer_type: Mapped[str | None] = mapped_column(String(20))
 
+    # derived by classification (level-1 × level-2 label); written by the engine, never by users
+    classification_code: Mapped[str | None] = mapped_column(String(300), index=True)
+    # birth year in clear (birth_date and id_number are encrypted): the only part age bands need
+    birth_year: Mapped[int | None] = mapped_column(default=None)
+
+    # L3, both kinds; the *_bidx columns are keyed blind indexes for exact lookup and uniqueness
+    bank_account: Mapped[str | None] = mapped_column(EncryptedText("customers.bank_account"))
+    id_number_bidx: Mapped[str | None] = mapped_column(
+        String(64), unique=True, info={"blind_index_of": "id_number"}
+    )
+    bank_account_bidx: Mapped[str | None] = mapped_column(
+        String(64), index=True, info={"blind_index_of": "bank_account"}
+    )
+
     def history_customer_id(self) -> int | None:
         """A customer's own changes belong to its own history."""
         return self.id
+
+
+keep_blind_index(Customer.id_number, "id_number_bidx")
+keep_blind_index(Customer.bank_account, "bank_account_bidx")
 
 
 class Contact(Base, Timestamped, Versioned, Tracked):

@@ -10,9 +10,13 @@ from sqlalchemy.orm import Session
 from custinfo.auth.models import Department, User
 from custinfo.auth.policy import Principal, customer_scope
 from custinfo.core.errors import NotFound
+from custinfo.customers.identifiers import InvalidValue, validate_id_number
 from custinfo.customers.models import Contact, Customer, NeedEntry
+from custinfo.security.encrypted import blind_index
 
 TOTAL_CAP = 100_000
+# Encrypted identifiers are found through their keyed blind index, never by comparing ciphertext.
+BLIND_INDEXED = frozenset({"id_number", "bank_account"})
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class CustomerFilter:
     industry: str | None = None
     owner: str | None = None
     department_id: int | None = None
+    tag: str | None = None
+    classification_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,9 +64,23 @@ def _search(stmt: Select[Customer], q: str) -> Select[Customer]:
     if "@" in q:
         return stmt.where(Customer.email == q.lower())
     name_matches = func.lower(Customer.name).like(f"%{_escape_like(q.lower())}%", escape="\\")
+    id_number = _as_id_number(compact)
+    if id_number is not None:
+        by_index = Customer.id_number_bidx == blind_index(id_number, "customers.id_number")
+        return stmt.where(or_(by_index, Customer.credit_code == compact.upper()))
     if len(compact) == 18 and compact.isalnum():
         return stmt.where(or_(Customer.credit_code == compact.upper(), name_matches))
     return stmt.where(name_matches)
+
+
+def _as_id_number(text: str) -> str | None:
+    """The normalised resident ID number if `text` is one (so the search goes through the blind index)."""
+    if len(text) != 18:
+        return None
+    try:
+        return validate_id_number(text.upper())
+    except InvalidValue:
+        return None
 
 
 def _filtered(principal: Principal, filters: CustomerFilter) -> Select[Customer]:
@@ -77,6 +97,12 @@ def _filtered(principal: Principal, filters: CustomerFilter) -> Select[Customer]
         )
     if filters.department_id:
         stmt = stmt.where(Customer.department_id == filters.department_id)
+    if filters.tag:
+        from custinfo.classification.service import has_tag  # classification owns the assignments
+
+        stmt = stmt.where(has_tag(filters.tag))
+    if filters.classification_code:
+        stmt = stmt.where(Customer.classification_code == filters.classification_code)
     return stmt
 
 
@@ -118,8 +144,13 @@ def owner_and_department(session: Session, customer: Customer) -> tuple[str | No
 
 
 def customer_id_with(session: Session, column: str, value: str, exclude_id: int | None = None) -> int | None:
-    """Id of any customer (regardless of scope) holding this unique identifier."""
-    stmt = select(Customer.id).where(getattr(Customer, column) == value)
+    """Id of any customer (regardless of scope) holding this unique identifier (encrypted ones by blind index)."""
+    if column in BLIND_INDEXED:
+        stmt = select(Customer.id).where(
+            getattr(Customer, f"{column}_bidx") == blind_index(value, f"customers.{column}")
+        )
+    else:
+        stmt = select(Customer.id).where(getattr(Customer, column) == value)
     if exclude_id is not None:
         stmt = stmt.where(Customer.id != exclude_id)
     return session.scalar(stmt.limit(1))

@@ -40,6 +40,7 @@ class CustomerIn(BaseModel):
     revenue_band: Text = Field(None, description="Company only: under_10m / 10m_100m / over_100m")
     founded_on: Text = Field(None, description="Company only: founding date YYYY-MM-DD")
     customer_type: Text = Field(None, description="Company only: distributor / end_customer / partner")
+    bank_account: Text = Field(None, description="Bank account number, 12–30 digits (L3)")
     version: int | None = Field(None, description="On update: the version you read (stale → 409)")
 
 
@@ -48,11 +49,11 @@ class CustomerOut(BaseModel):
 
     id: int
     kind: str
-    name: str
+    name: str | None
     owner: str | None
     department: str | None
-    source_channel: str
-    purpose: str
+    source_channel: str | None
+    purpose: str | None
     version: int
     tags: list[str] = Field(default_factory=list, description="Tags currently assigned")
     classification_code: str | None = Field(None, description="Level-1 × level-2 classification label")
@@ -61,13 +62,14 @@ class CustomerOut(BaseModel):
     region: str | None = None
     nickname: str | None = None
     gender: str | None = None
-    birth_date: date | None = None
+    birth_date: date | str | None = Field(None, description="L3: masked (1990-**-**) unless you may see it")
     id_number: str | None = None
     address: str | None = None
     occupation: str | None = None
     credit_code: str | None = None
     legal_representative: str | None = None
     registered_address: str | None = None
+    bank_account: str | None = None
     industry: str | None = None
     employee_count: int | None = None
     company_size: str | None = Field(None, description="Derived from employee_count: small / medium / large")
@@ -78,6 +80,8 @@ class CustomerOut(BaseModel):
     created_by: str | None
     updated_at: datetime
     updated_by: str | None
+    masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
+    hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
 class CustomerPage(BaseModel):
@@ -112,14 +116,16 @@ class ContactOut(BaseModel):
 
     id: int
     customer_id: int
-    name: str
+    name: str | None
     title: str | None
     department: str | None
     mobile: str | None
     email: str | None
-    in_post: bool
+    in_post: bool | None
     left_on: date | None
     version: int
+    masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
+    hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
 class NeedIn(BaseModel):
@@ -141,13 +147,15 @@ class NeedOut(BaseModel):
 
     id: int
     customer_id: int
-    core_need: str
-    urgency: str
+    core_need: str | None
+    urgency: str | None
     budget_min: Decimal | None
     budget_max: Decimal | None
     description: str | None
-    recorded_at: datetime
+    recorded_at: datetime | None
     recorded_by: str | None
+    masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
+    hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
 class ChangeOut(BaseModel):

@@ -24,6 +24,7 @@ from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NE
 from custinfo.customers.models import Contact, Customer, NeedEntry
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.vocabulary import company_size_band
+from custinfo.protection.views import view_for
 
 UNIQUE_IDENTIFIERS = ("credit_code", "id_number")
 
@@ -128,6 +129,9 @@ def update_customer(
     """Apply a partial update; a stale `version` is refused with 409."""
     require(principal, "customer.update")
     customer = repository.get_customer(session, principal, customer_id)
+    view_for(session, principal).require_writable(
+        "customer", {k: v for k, v in data.items() if k not in ("kind", "version")}
+    )
     check_version(customer.version, data.get("version"))
     if data.get("kind") not in (None, customer.kind):
         raise Invalid([FieldError("kind", "field.immutable")])
@@ -197,6 +201,9 @@ def update_contact(
     require(principal, "contact.write")
     repository.get_customer(session, principal, customer_id)
     contact = repository.contact_of(session, customer_id, contact_id)
+    view_for(session, principal).require_writable(
+        "contact", {k: v for k, v in data.items() if k != "version"}
+    )
     check_version(contact.version, data.get("version"))
     cleaned = validate(CONTACT_FIELDS, data, kind="*", partial=True, ignore=("version",))
     if "name" in cleaned and cleaned["name"] is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,14 +23,18 @@ from custinfo.activity.fields import CONTRACT_FIELDS, ORDER_FIELDS, interaction_
 from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.policy import Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
+from custinfo.classification import service as classification
+from custinfo.classification.quality import record_usage as record_tag_usage
 from custinfo.core.errors import Conflict, DomainError, FieldError, Invalid
 from custinfo.core.fields import FieldSpec
 from custinfo.core.i18n import translate
 from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.customers import service
 from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NEED_FIELDS
+from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.vocabulary import load_default_vocabularies
+from custinfo.protection.views import shape_row, view_for
 from custinfo.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
@@ -39,7 +43,7 @@ PAGE_SIZES = (20, 50, 100)
 TAB_PAGE_SIZE = 20
 LIST_TARGET = "customer-results"
 TAB_TARGET = "tab-pane"
-TABS = ("profile", "contacts", "needs", "orders", "contracts", "interactions", "history")
+TABS = ("profile", "tags", "contacts", "needs", "orders", "contracts", "interactions", "history")
 
 # Customer form layout: (section, fields). A field of CUSTOMER_FIELDS missing here lands in "more".
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -182,6 +186,12 @@ def _version(form: dict[str, str]) -> int | None:
 # --- list -----------------------------------------------------------------------------------------------
 
 
+def shown(session: Session, principal: Principal, row: CustomerRow) -> CustomerRow:
+    """The row with its customer as the field view lets the caller see it (masked values, never clear)."""
+    customer = shape_row(view_for(session, principal), "customer", row.customer)
+    return CustomerRow(cast(Customer, customer), row.owner, row.department)
+
+
 def page_window(page: int, pages: int, capped: bool, width: int = 2) -> list[int | None]:
     """Page numbers to show around the current one; None marks a gap."""
     numbers = sorted({1, pages, *range(max(1, page - width), min(pages, page + width) + 1)})
@@ -204,6 +214,8 @@ def customer_list(
     kind: str | None = None,
     industry: str | None = None,
     owner: Annotated[str | None, Query(max_length=64)] = None,
+    tag: Annotated[str | None, Query(max_length=60)] = None,
+    classification_code: Annotated[str | None, Query(max_length=200)] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: int = PAGE_SIZES[0],
     flash: str | None = None,
@@ -211,15 +223,22 @@ def customer_list(
     """Customers in the caller's scope: search, filters, one page at a time, the count capped."""
     size = size if size in PAGE_SIZES else PAGE_SIZES[0]
     filters = CustomerFilter(
-        q=(q or "").strip() or None, kind=kind or None, industry=industry or None, owner=owner or None
+        q=(q or "").strip() or None,
+        kind=kind or None,
+        industry=industry or None,
+        owner=owner or None,
+        tag=tag or None,
+        classification_code=(classification_code or "").strip() or None,
     )
+    if filters.tag:  # tag quality review counts how often each tag is used to filter
+        record_tag_usage(session, filters.tag, "filter")
     rows, total, capped = service.list_customers(session, principal, filters, page, size)
     pages = max(1, -(-total // size))
     template = "customers/_results.html" if _fragment_for(request, LIST_TARGET) else "customers/list.html"
     response = render(
         request,
         template,
-        rows=rows,
+        rows=[shown(session, principal, r) for r in rows],
         filters=filters,
         page=page,
         size=size,
@@ -230,6 +249,7 @@ def customer_list(
         flash=flash,
         can_create=can(principal, "customer.create"),
         show_owner_filter=principal.role != "sales",
+        tag_choices=classification.list_tags(session),
     )
     response.headers["Vary"] = "HX-Request, HX-Target"
     return response
@@ -266,7 +286,7 @@ ACTIVITY_TABS = {
         lambda s, p, data, _zone: activity.create_contract(s, p, data),
     ),
     "interactions": ActivityTab(
-        "interaction.write",
+        "interaction.create",
         interaction_fields,
         lambda s, p, cid, page, zone: activity.list_interactions(
             s, p, zone, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
@@ -311,17 +331,24 @@ def _tab_context(
         ]
         edit_state = extra.get("edit_form") or _contact_state(contacts, extra.get("edit_contact"))
         return {
-            "contacts": contacts,
+            "contacts": [shape_row(view_for(session, principal), "contact", c) for c in contacts],
             "contact_fields": fields,
             "edit_form": edit_state,
             "can_write": can(principal, "contact.write"),
         }
     if tab == "needs":
         return {
-            "needs": service.list_needs(session, principal, customer_id),
+            "needs": [
+                shape_row(view_for(session, principal), "need", n)
+                for n in service.list_needs(session, principal, customer_id)
+            ],
             "need_fields": [form_field(s, language) for s in NEED_FIELDS],
             "can_write": can(principal, "need.write"),
         }
+    if tab == "tags":
+        from custinfo.classification.web import tags_tab_context  # classification draws its own tab
+
+        return tags_tab_context(request, session, principal, row, extra)
     if tab == "history":
         return {"changes": service.customer_history(session, principal, customer_id)}
     zone = settings_of(request).timezone
@@ -329,7 +356,7 @@ def _tab_context(
     page = max(1, int(extra.get("page") or 1))
     items, total, capped = spec.lister(session, principal, customer_id, page, zone)
     return {
-        "items": items,
+        "items": [shape_row(view_for(session, principal), tab[:-1], item) for item in items],
         "total": total,
         "capped": capped,
         "page": page,
@@ -349,7 +376,7 @@ def show_customer(
     **extra: Any,
 ) -> HTMLResponse:
     """The 360 page with the chosen tab (or only the tab pane, for HTMX)."""
-    row = service.get_customer(session, principal, customer_id)
+    row = shown(session, principal, service.get_customer(session, principal, customer_id))
     tabs = [t for t in TABS if t != "contacts" or row.customer.kind == "company"]
     tab = tab if tab in tabs else "profile"
     context = {
@@ -360,6 +387,7 @@ def show_customer(
         "can_edit": can(principal, "customer.update"),
         "can_delete": can(principal, "customer.delete"),
         "company_size": service.company_size(row.customer),
+        "masked_fields": getattr(row.customer, "masked", []),
         **extra,
         **_tab_context(request, session, principal, row, tab, extra),
     }
@@ -432,11 +460,20 @@ def customer_detail(
     )
 
 
-def _current_values(row: CustomerRow) -> dict[str, str]:
-    values = {s.name: getattr(row.customer, s.name, None) for s in CUSTOMER_FIELDS if s.name != "owner"}
+def _current_values(row: CustomerRow, unreadable: frozenset[str] = frozenset()) -> dict[str, str]:
+    # A field the user may not see in clear starts blank: blank means "unchanged" on save.
+    values = {
+        s.name: None if s.name in unreadable else getattr(row.customer, s.name, None)
+        for s in CUSTOMER_FIELDS
+        if s.name != "owner"
+    }
     shown = {name: "" if value is None else str(value) for name, value in values.items()}
     shown["owner"] = row.owner or ""
     return shown
+
+
+def _unreadable(session: Session, principal: Principal) -> frozenset[str]:
+    return frozenset(view_for(session, principal).unreadable("customer", [s.name for s in CUSTOMER_FIELDS]))
 
 
 @router.get("/customers/{customer_id}/edit", response_class=HTMLResponse)
@@ -444,7 +481,10 @@ def edit_customer(request: Request, session: DbSession, principal: WebUser, cust
     """The edit form with the stored values and version."""
     require(principal, "customer.update")
     row = service.get_customer(session, principal, customer_id)
-    return _customer_form(request, principal, row.customer.kind, FormState(_current_values(row)), row)
+    values = _current_values(row, _unreadable(session, principal))
+    return _customer_form(
+        request, principal, row.customer.kind, FormState(values), shown(session, principal, row)
+    )
 
 
 @router.post("/customers/{customer_id}/edit", response_class=HTMLResponse)
@@ -455,8 +495,14 @@ def update_customer(
     row = service.get_customer(session, principal, customer_id)
     kind, language = row.customer.kind, language_of(request)
     data = _customer_data(kind, form, principal)
-    # An unchanged owner is left out, so editing other fields never re-validates the assignment.
-    changes = {k: v for k, v in data.items() if k != "owner" or (v and v != row.owner)}
+    # An unchanged owner is left out, so editing other fields never re-validates the assignment; a blank
+    # field the user may not see in clear means "unchanged" (it was rendered blank, never masked).
+    unreadable = _unreadable(session, principal)
+    changes = {
+        k: v
+        for k, v in data.items()
+        if (k != "owner" or (v and v != row.owner)) and not (k in unreadable and not (v or "").strip())
+    }
     try:
         with saving(session):
             service.update_customer(session, principal, customer_id, {**changes, "version": _version(form)})
@@ -466,7 +512,7 @@ def update_customer(
                 request, principal, kind, form_state(error, data, language), row, error.status
             )
         current = service.get_customer(session, principal, customer_id)
-        values = _current_values(current)
+        values = _current_values(current, unreadable)
         state = form_state(error, {k: values.get(k, "") for k in data}, language)
         return _customer_form(request, principal, kind, state, current, error.status, submitted=data)
     except Invalid as error:

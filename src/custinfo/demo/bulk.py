@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from custinfo.core.types import Money, UTCDateTime
+from custinfo.security.encrypted import blind_index_rows
 
 PLAIN_TYPES: tuple[type[TypeEngine[Any]], ...] = (Integer, String, Text, Boolean, Date, DateTime)
 Row = tuple[Any, ...]
@@ -82,6 +83,8 @@ class BulkWriter:
         """Insert rows (tuples in `columns` order) into `table`."""
         if not rows:
             return
+        # Blind indexes are computed from the plain values, before the bind processors encrypt them.
+        columns, rows = blind_index_rows(table, columns, rows)
         sql, fixes = self._prepare(table, tuple(columns))
         for fix in fixes:
             rows = [fix(row) for row in rows]
@@ -100,7 +103,15 @@ class BulkWriter:
         self._written.add(table)
 
     def finish(self) -> None:
-        """After explicit ids, move PostgreSQL's id sequences past them (SQLite needs nothing)."""
+        """Refresh planner statistics; on PostgreSQL also move the id sequences past the explicit ids."""
+        # Without statistics SQLite picks the owner index for "owner = ? AND mobile = ?" and scans a
+        # sales rep's whole book (0.4 s at a million customers instead of 0.05 ms). A sampled ANALYZE
+        # (analysis_limit) costs well under a second even at that size.
+        quote = self.connection.dialect.identifier_preparer.quote
+        if self.dialect == "sqlite":
+            self.connection.exec_driver_sql("PRAGMA analysis_limit=1000")
+        for table in self._written:
+            self.connection.exec_driver_sql(f"ANALYZE {quote(table.name)}")
         if self.dialect != "postgresql":
             return
         for table in self._written:

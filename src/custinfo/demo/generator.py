@@ -103,7 +103,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "id", "kind", "name", "owner_id", "department_id", "source_channel", "purpose", "mobile", "email",
         "region", "nickname", "gender", "birth_date", "id_number", "address", "occupation", "credit_code",
         "legal_representative", "registered_address", "industry", "employee_count", "revenue_band",
-        "founded_on", "customer_type", "created_at", "created_by", "updated_at", "updated_by", "version",
+        "founded_on", "customer_type", "birth_year", "created_at", "created_by", "updated_at", "updated_by",
+        "version",
     ),
     "contacts": (
         "id", "customer_id", "name", "title", "department", "mobile", "email", "in_post", "left_on",
@@ -339,7 +340,7 @@ class DemoRows:
         rows["customers"].append(
             (
                 customer_id, kind, record[0], owner.user_id, owner.department_id, *record[1:],
-                created, DEMO_ACTOR, updated, DEMO_ACTOR, 1,
+                int(record[8][:4]) if record[8] else None, created, DEMO_ACTOR, updated, DEMO_ACTOR, 1,
             )
         )  # fmt: skip
 

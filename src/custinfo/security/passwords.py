@@ -22,13 +22,32 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def password_problems(password: str) -> list[str]:
-    """Rule keys the password breaks (length, and at least letters and digits)."""
+# Passwords that pass the length and letters+digits rules yet head every leaked-password list.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password1", "password12", "password123", "password1234", "passw0rd123", "p@ssw0rd123",
+        "qwerty1234", "qwerty12345", "qwerty123456", "1qaz2wsx3edc", "1q2w3e4r5t", "1q2w3e4r5t6y",
+        "abc1234567", "abcd123456", "abcdef1234", "a123456789", "aa123456789", "iloveyou123",
+        "welcome123", "admin12345", "admin123456", "administrator1", "letmein123", "changeme123",
+        "football123", "monkey12345", "dragon12345", "sunshine123", "princess123", "woaini1314",
+        "woaini520520", "zxcvbnm123", "asdfghjkl1", "qazwsxedc123", "test123456", "user123456",
+        "custinfo123", "custinfo2026", "root123456", "master12345",
+    }
+)  # fmt: skip
+
+
+def password_problems(password: str, username: str | None = None) -> list[str]:
+    """Rule keys the password breaks: length, letters and digits, not the username, not a common password."""
     problems = []
     if len(password) < MIN_LENGTH:
         problems.append("password.too_short")
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
         problems.append("password.letters_and_digits")
+    lowered = password.lower()
+    if username and username.strip() and username.strip().lower() in lowered:
+        problems.append("password.contains_username")
+    if lowered in COMMON_PASSWORDS:
+        problems.append("password.common")
     return problems
 
 

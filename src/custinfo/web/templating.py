@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from custinfo.auth.deps import language_of, settings_of
+from custinfo.auth.policy import can
 from custinfo.core.i18n import translate
 from custinfo.customers.vocabulary import load_default_vocabularies
 
@@ -25,6 +26,7 @@ def _money(value: Decimal | None) -> str:
 
 
 templates.env.filters["money"] = _money
+templates.env.globals["can"] = can  # menus and buttons follow the same permissions as the routes
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

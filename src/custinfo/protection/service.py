@@ -1,0 +1,331 @@
+"""Protection use-cases: the field catalogue, access requests and grants, revealing one value.
+
+Approval rules (REQUIREMENTS §3.3): a request for level L2, or for a customer,
+is decided by the department head of the requester's department (L2) or of the
+customer's department (customer), or by an admin; a request for L3 only by an
+admin; nobody decides their own request. An approved request is a grant for
+`days` days from the decision; it expires by itself (checked on every read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from custinfo.audit.events import AccessDecided, AccessRequested, PermissionChanged, SensitiveFieldRead
+from custinfo.auth.models import User
+from custinfo.auth.policy import Principal, can, in_natural_scope, require
+from custinfo.core.db import utcnow
+from custinfo.core.errors import FieldError, Invalid, NotFound, NotPermitted
+from custinfo.core.uow import record
+from custinfo.customers import service as customers
+from custinfo.customers.models import Customer
+from custinfo.protection import catalogue
+from custinfo.protection.catalogue import MAX_GRANT_DAYS, Catalogue
+from custinfo.protection.models import AccessRequest, FieldCatalogueVersion
+from custinfo.protection.views import view_for
+
+REQUEST_LEVELS = ("L2", "L3")
+TARGETS = ("level", "customer")
+MAX_REASON = 1000
+
+
+# --- field catalogue ---------------------------------------------------------------------------------
+
+
+def current_catalogue(session: Session, principal: Principal) -> Catalogue:
+    """The catalogue in force (levels, visibility per role, masks)."""
+    require(principal, "field_levels.read")
+    return catalogue.current(session)
+
+
+def catalogue_history(session: Session, principal: Principal) -> list[FieldCatalogueVersion]:
+    """Every catalogue version, newest first."""
+    require(principal, "field_levels.read")
+    return catalogue.history(session)
+
+
+def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    changed: list[tuple[str, Any, Any]] = []
+    entities = set(before.get("fields", {})) | set(after.get("fields", {}))
+    for entity in sorted(entities):
+        old_fields, new_fields = (
+            before.get("fields", {}).get(entity, {}),
+            after.get("fields", {}).get(entity, {}),
+        )
+        for name in sorted(set(old_fields) | set(new_fields)):
+            if old_fields.get(name) != new_fields.get(name):
+                changed.append((f"field_level:{entity}.{name}", old_fields.get(name), new_fields.get(name)))
+    for section in ("roles", "masks"):
+        old, new = before.get(section, {}), after.get(section, {})
+        for key in sorted(set(old) | set(new)):
+            if old.get(key) != new.get(key):
+                changed.append((f"{section[:-1]}:{key}", old.get(key), new.get(key)))
+    if before.get("grant_days") != after.get("grant_days"):
+        changed.append(("grant_days", before.get("grant_days"), after.get("grant_days")))
+    return changed
+
+
+def change_catalogue(session: Session, principal: Principal, document: Any, reason: str | None) -> Catalogue:
+    """Store a new catalogue version (admin only); each changed entry is audited as PermissionChanged."""
+    require(principal, "field_levels.manage")
+    errors = catalogue.problems(document)
+    if not reason or not reason.strip():
+        errors.append(FieldError("reason", "field.required"))
+    if errors:
+        raise Invalid(errors)
+    before = catalogue.current(session)
+    changes = _differences(before.document, document)
+    if not changes:
+        raise Invalid([FieldError("document", "catalogue.unchanged")])
+    version = before.version + 1
+    session.add(
+        FieldCatalogueVersion(
+            version=version, document=document, reason=str(reason).strip(), author=principal.username
+        )
+    )
+    session.flush()
+    for what, old, new in changes:
+        record(session, PermissionChanged(what=what, before=old, after=new))
+    for key in [k for k in session.info if isinstance(k, tuple) and k and k[0] == "field_view"]:
+        del session.info[key]  # views built before the change must not outlive it
+    return catalogue.current(session)
+
+
+def set_field_level(
+    session: Session, principal: Principal, entity: str, name: str, level: str, reason: str | None
+) -> Catalogue:
+    """Change one field's level (a new catalogue version)."""
+    require(principal, "field_levels.manage")
+    document = catalogue.current(session).document
+    if name not in document.get("fields", {}).get(entity, {}):
+        raise Invalid([FieldError("field", "catalogue.unknown_field")])
+    fields = {**document["fields"], entity: {**document["fields"][entity]}}
+    fields[entity][name] = {**fields[entity][name], "level": level}
+    return change_catalogue(session, principal, {**document, "fields": fields}, reason)
+
+
+# --- access requests and grants ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """An access request with names joined in and its status as of now (expired grants show so)."""
+
+    request: AccessRequest
+    requester: str
+    approver: str | None
+    status: str
+    customer_name: str | None
+    can_decide: bool
+
+
+def status_of(request: AccessRequest, now: datetime | None = None) -> str:
+    """pending / approved / rejected / expired (an approved grant past its end)."""
+    now = now or utcnow()
+    if request.status == "approved" and request.expires_at is not None and request.expires_at <= now:
+        return "expired"
+    return request.status
+
+
+def _customer_department(session: Session, customer_id: int | None) -> int | None:
+    if customer_id is None:
+        return None
+    return session.scalar(select(Customer.department_id).where(Customer.id == customer_id))
+
+
+def may_decide(session: Session, principal: Principal, request: AccessRequest) -> bool:
+    """Whether the principal is an approver of this request (never their own)."""
+    if request.requester_id == principal.user_id or not can(principal, "access.approve"):
+        return False
+    if principal.role == "admin":
+        return True
+    if principal.role != "dept_head" or principal.department_id is None:
+        return False
+    if request.target == "level":
+        return request.level == "L2" and request.department_id == principal.department_id
+    return _customer_department(session, request.customer_id) == principal.department_id
+
+
+def _row(session: Session, principal: Principal, request: AccessRequest, now: datetime) -> RequestRow:
+    requester = session.get(User, request.requester_id)
+    approver = session.get(User, request.approver_id) if request.approver_id else None
+    customer_name = None
+    if request.customer_id is not None:
+        customer_name = session.scalar(select(Customer.name).where(Customer.id == request.customer_id))
+        if customer_name is not None and principal.user_id == request.requester_id:
+            # The requester may not yet see the customer: show its number only, never its name.
+            customer_name = None
+    return RequestRow(
+        request,
+        requester.username if requester else "?",
+        approver.username if approver else None,
+        status_of(request, now),
+        customer_name,
+        request.status == "pending" and may_decide(session, principal, request),
+    )
+
+
+def create_request(session: Session, principal: Principal, data: dict[str, Any]) -> RequestRow:
+    """Ask for clear access to a level (L2/L3) or to one customer, with a reason."""
+    require(principal, "access.request")
+    errors: list[FieldError] = []
+    target = data.get("target")
+    level, customer_id = data.get("level"), data.get("customer_id")
+    reason = (data.get("reason") or "").strip()
+    grant_days = catalogue.current(session).grant_days
+    days = data.get("days") or grant_days
+    if target not in TARGETS:
+        errors.append(FieldError("target", "vocabulary.unknown", {"allowed": ", ".join(TARGETS)}))
+    elif target == "level" and level not in REQUEST_LEVELS:
+        errors.append(FieldError("level", "vocabulary.unknown", {"allowed": ", ".join(REQUEST_LEVELS)}))
+    elif target == "customer":
+        if not isinstance(customer_id, int) or customer_id < 1:
+            errors.append(FieldError("customer_id", "field.required"))
+        else:
+            customer = session.get(Customer, customer_id)
+            if customer is None:
+                errors.append(FieldError("customer_id", "access.customer_unknown"))
+            elif in_natural_scope(principal, customer):
+                errors.append(FieldError("customer_id", "access.already_in_scope"))
+    if not reason:
+        errors.append(FieldError("reason", "field.required"))
+    elif len(reason) > MAX_REASON:
+        errors.append(FieldError("reason", "text.too_long", {"max": MAX_REASON}))
+    if not isinstance(days, int) or not 1 <= days <= MAX_GRANT_DAYS:
+        errors.append(FieldError("days", "integer.range", {"min": 1, "max": MAX_GRANT_DAYS}))
+    if errors:
+        raise Invalid(errors)
+    request = AccessRequest(
+        requester_id=principal.user_id,
+        department_id=principal.department_id,
+        target=target,
+        level=level if target == "level" else None,
+        customer_id=customer_id if target == "customer" else None,
+        reason=reason,
+        days=days,
+        status="pending",
+    )
+    session.add(request)
+    session.flush()
+    described = f"level:{level}" if target == "level" else f"customer:{customer_id}"
+    record(
+        session,
+        AccessRequested(request_id=request.id, requester=principal.username, target=described, reason=reason),
+    )
+    return _row(session, principal, request, utcnow())
+
+
+def list_requests(session: Session, principal: Principal, queue: bool = False) -> list[RequestRow]:
+    """The caller's own requests, or (queue) the pending ones the caller may decide."""
+    now = utcnow()
+    if not queue:
+        stmt = select(AccessRequest).where(AccessRequest.requester_id == principal.user_id)
+        rows = session.scalars(stmt.order_by(AccessRequest.id.desc()).limit(500))
+        return [_row(session, principal, r, now) for r in rows]
+    require(principal, "access.approve")
+    stmt = select(AccessRequest).where(
+        AccessRequest.status == "pending", AccessRequest.requester_id != principal.user_id
+    )
+    if principal.role != "admin":
+        department = principal.department_id
+        stmt = stmt.where(
+            or_(
+                and_(
+                    AccessRequest.target == "level",
+                    AccessRequest.level == "L2",
+                    AccessRequest.department_id == department,
+                ),
+                and_(
+                    AccessRequest.target == "customer",
+                    AccessRequest.customer_id.in_(
+                        select(Customer.id).where(Customer.department_id == department)
+                    ),
+                ),
+            )
+        )
+    rows = session.scalars(stmt.order_by(AccessRequest.id).limit(500))
+    return [_row(session, principal, r, now) for r in rows]
+
+
+def get_request(session: Session, principal: Principal, request_id: int) -> RequestRow:
+    """One request, for its requester or an approver of it (otherwise 404)."""
+    request = session.get(AccessRequest, request_id)
+    if request is None or (
+        request.requester_id != principal.user_id
+        and principal.role != "auditor"
+        and not may_decide(session, principal, request)
+    ):
+        raise NotFound("error.access_request_not_found", id=request_id)
+    return _row(session, principal, request, utcnow())
+
+
+def decide(
+    session: Session, principal: Principal, request_id: int, approve: bool, comment: str | None
+) -> RequestRow:
+    """Approve (the grant runs `days` days from now) or reject a pending request."""
+    require(principal, "access.approve")
+    request = session.get(AccessRequest, request_id, with_for_update=True)
+    if request is None or not may_decide(session, principal, request):
+        if request is not None and request.requester_id == principal.user_id:
+            raise NotPermitted("access.own_request")
+        raise NotFound("error.access_request_not_found", id=request_id)
+    if request.status != "pending":
+        raise Invalid([FieldError("status", "access.already_decided")])
+    now = utcnow()
+    request.status = "approved" if approve else "rejected"
+    request.approver_id = principal.user_id
+    request.decided_at = now
+    request.comment = (comment or "").strip() or None
+    request.expires_at = now + timedelta(days=request.days) if approve else None
+    session.flush()
+    record(
+        session,
+        AccessDecided(
+            request_id=request.id,
+            decision=request.status,
+            expires_at=request.expires_at.isoformat() if request.expires_at else None,
+        ),
+    )
+    return _row(session, principal, request, now)
+
+
+# --- reveal ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Revealed:
+    """One value shown in clear, with its level."""
+
+    customer_id: int
+    field: str
+    level: str
+    value: str | None
+
+
+def reveal(session: Session, principal: Principal, customer_id: int, field: str) -> Revealed:
+    """Show one customer field in clear if the role or a grant allows it; logged as SensitiveFieldRead."""
+    row = customers.get_customer(session, principal, customer_id)
+    view = view_for(session, principal)
+    rule = view.rule("customer", field)
+    if rule is None or not hasattr(row.customer, field):
+        raise Invalid([FieldError("field", "catalogue.unknown_field")])
+    allowed = (
+        rule.state == "clear"
+        or rule.level in view.catalogue.reveal_levels(principal.role)
+        or rule.level in principal.granted_levels
+    )
+    if not allowed:
+        raise NotPermitted("access.reveal_denied", field=field)
+    value = getattr(row.customer, field)
+    text = value.isoformat() if hasattr(value, "isoformat") else (None if value is None else str(value))
+    if rule.level != "L1":
+        record(
+            session,
+            SensitiveFieldRead(customer_id=customer_id, fields=(field,), level=rule.level, purpose="reveal"),
+        )
+    return Revealed(customer_id, field, rule.level, text)

@@ -1,0 +1,156 @@
+"""HTML pages of protection: my access requests, the approval queue, the field catalogue, reveal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from custinfo.auth.deps import DbSession, language_of
+from custinfo.auth.policy import can
+from custinfo.auth.web import FormFields, WebUser, web_user
+from custinfo.core.errors import FieldError, Invalid
+from custinfo.core.problems import field_errors_of, render_field_error
+from custinfo.protection import catalogue, service
+from custinfo.protection.catalogue import ENTITIES, LEVELS
+from custinfo.web.templating import render
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
+
+
+def _int(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+@router.get("/access-requests", response_class=HTMLResponse)
+def my_requests(
+    request: Request, session: DbSession, principal: WebUser, flash: str | None = None
+) -> Response:
+    """The caller's requests and grants (expired ones marked), with the form for a new request."""
+    return render(
+        request,
+        "protection/requests.html",
+        requests=service.list_requests(session, principal),
+        flash=flash,
+        errors=[],
+        values={},
+        can_approve=can(principal, "access.approve"),
+    )
+
+
+@router.post("/access-requests", response_class=HTMLResponse)
+def create_request(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Submit a request; invalid input brings the page back with the messages."""
+    target = form.get("target", "")
+    data = {
+        "target": target,
+        "level": form.get("level") or None,
+        "customer_id": _int(form.get("customer_id")),
+        "reason": form.get("reason", ""),
+        "days": _int(form.get("days")),
+    }
+    if target == "customer" and data["customer_id"] is None:
+        data["customer_id"] = 0
+    try:
+        with session.begin_nested():
+            service.create_request(session, principal, {k: v for k, v in data.items() if v is not None})
+    except Invalid as error:
+        language = language_of(request)
+        messages = [render_field_error(e, language)["message"] for e in field_errors_of(error)]
+        return render(
+            request,
+            "protection/requests.html",
+            status_code=422,
+            requests=service.list_requests(session, principal),
+            flash=None,
+            errors=messages,
+            values=form,
+            can_approve=can(principal, "access.approve"),
+        )
+    return RedirectResponse("/access-requests?flash=requested", status_code=303)
+
+
+@router.get("/access-requests/queue", response_class=HTMLResponse)
+def queue(request: Request, session: DbSession, principal: WebUser, flash: str | None = None) -> Response:
+    """Pending requests the caller may approve or reject."""
+    return render(
+        request,
+        "protection/queue.html",
+        requests=service.list_requests(session, principal, True),
+        flash=flash,
+    )
+
+
+@router.post("/access-requests/{request_id}/{decision}", response_class=HTMLResponse)
+def decide(
+    request_id: int, decision: str, session: DbSession, principal: WebUser, form: FormFields
+) -> Response:
+    """Approve or reject from the queue."""
+    if decision not in ("approve", "reject"):
+        raise Invalid([FieldError("decision", "vocabulary.unknown", {"allowed": "approve, reject"})])
+    service.decide(session, principal, request_id, decision == "approve", form.get("comment"))
+    return RedirectResponse(f"/access-requests/queue?flash={decision}d", status_code=303)
+
+
+@router.post("/customers/{customer_id}/reveal", response_class=HTMLResponse)
+def reveal(
+    request: Request, session: DbSession, principal: WebUser, customer_id: int, field: str
+) -> Response:
+    """One value in clear, swapped in next to where it was masked (HTMX); the read is audited."""
+    revealed = service.reveal(session, principal, customer_id, field)
+    return render(request, "protection/_revealed.html", revealed=revealed)
+
+
+@router.get("/field-levels", response_class=HTMLResponse)
+def field_levels(
+    request: Request, session: DbSession, principal: WebUser, flash: str | None = None
+) -> Response:
+    """The field catalogue: level of every field, visibility per role, version history."""
+    current = service.current_catalogue(session, principal)
+    return render(
+        request,
+        "protection/field_levels.html",
+        catalogue=current,
+        entities=[e for e in ENTITIES if current.fields(e)],
+        levels=LEVELS,
+        roles=sorted(current.document.get("roles", {})),
+        history=service.catalogue_history(session, principal),
+        can_manage=can(principal, "field_levels.manage"),
+        flash=flash,
+        errors=[],
+    )
+
+
+@router.post("/field-levels", response_class=HTMLResponse)
+def save_field_levels(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Save changed levels as a new catalogue version (admin), with the reason given."""
+    current = catalogue.current(session)
+    document = {
+        **current.document,
+        "fields": {e: dict(f) for e, f in current.document.get("fields", {}).items()},
+    }
+    for entity, fields in document["fields"].items():
+        for name, spec in fields.items():
+            chosen = form.get(f"level.{entity}.{name}")
+            if chosen and chosen != spec.get("level"):
+                fields[name] = {**spec, "level": chosen}
+    try:
+        with session.begin_nested():
+            service.change_catalogue(session, principal, document, form.get("reason"))
+    except Invalid as error:
+        language = language_of(request)
+        messages = [render_field_error(e, language)["message"] for e in field_errors_of(error)]
+        return render(
+            request,
+            "protection/field_levels.html",
+            status_code=422,
+            catalogue=current,
+            entities=[e for e in ENTITIES if current.fields(e)],
+            levels=LEVELS,
+            roles=sorted(current.document.get("roles", {})),
+            history=service.catalogue_history(session, principal),
+            can_manage=can(principal, "field_levels.manage"),
+            flash=None,
+            errors=messages,
+        )
+    return RedirectResponse("/field-levels?flash=levels_saved", status_code=303)
