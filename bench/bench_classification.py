@@ -331,8 +331,9 @@ def main() -> None:
             raise SystemExit("generation failed")
     engine = make_engine(database_url(args.db, name, args.pg_server))
     with engine.begin() as conn:  # a clean slate for the cold run
-        conn.execute(text("DELETE FROM tag_assignments"))
-        conn.execute(text("DELETE FROM classification_states"))
+        empty = "TRUNCATE {}" if engine.dialect.name == "postgresql" else "DELETE FROM {}"
+        conn.execute(text(empty.format("tag_assignments")))
+        conn.execute(text(empty.format("classification_states")))
         conn.execute(text("UPDATE customers SET classification_code = NULL"))
         counts = {
             t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("customers", "orders", "interactions")

@@ -56,6 +56,9 @@ def floor(engine: Engine, args: argparse.Namespace) -> tuple[float, dict[str, in
         cursor = raw.cursor()
         if args.db == "sqlite":
             cursor.execute(f"PRAGMA cache_size = {CACHE_PRAGMA}")  # the page cache generate() uses too
+            # The engine hands out sqlite3 connections in autocommit mode (SQLAlchemy emits BEGIN
+            # itself), so the floor opens its one transaction explicitly.
+            cursor.execute("BEGIN")
         for _, rows in producer.batches(2000):
             for table, table_rows in rows.items():
                 if table_rows:

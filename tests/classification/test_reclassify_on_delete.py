@@ -34,9 +34,9 @@ def _event_runs(session: Session, customer_id: int) -> int:
 
 def test_deleting_order_contract_interaction_removes_their_tags(
     client: TestClient,
-    login,  # type: ignore[no-untyped-def]
+    login,
     session: Session,
-    world,  # type: ignore[no-untyped-def]
+    world,
 ) -> None:
     owner = world["sales_east1"]
     assert isinstance(owner, User)

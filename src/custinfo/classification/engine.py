@@ -576,6 +576,8 @@ def _create_secondary(conn: Any) -> None:
     if conn.dialect.name == "postgresql":
         for fk in _foreign_keys():
             conn.execute(AddConstraint(fk))
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("PRAGMA analysis_limit=1000"))  # sampled: 0.1 s instead of 2 s at 9M rows
     conn.execute(text(f"ANALYZE {TA.name}"))
 
 
