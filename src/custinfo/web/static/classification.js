@@ -13,17 +13,19 @@
     (chart.data || []).forEach(function (d) {
       max = Math.max(max, d[2]);
     });
+    // One readable band per level-1 class: the chart grows with the report instead of squeezing labels.
+    el.style.height = Math.max(320, (chart.rows || []).length * 26 + 190) + "px";
     var instance = window.echarts.init(el, null, { renderer: "svg" });
     instance.setOption({
       animation: false,
       tooltip: { position: "top" },
-      grid: { left: 150, right: 20, top: 10, bottom: 90 },
-      xAxis: { type: "category", data: chart.cols, axisLabel: { rotate: 30 }, splitArea: { show: true } },
-      yAxis: { type: "category", data: chart.rows, splitArea: { show: true } },
-      visualMap: { min: 0, max: Math.max(max, 1), calculable: true, orient: "horizontal", left: "center", bottom: 0,
-        inRange: { color: ["#eff6ff", "#1d4ed8"] } },
+      grid: { left: 10, right: 20, top: 50, bottom: 10, containLabel: true },
+      xAxis: { type: "category", data: chart.cols, axisLabel: { rotate: 35, interval: 0 }, splitArea: { show: true } },
+      yAxis: { type: "category", data: chart.rows, axisLabel: { interval: 0 }, splitArea: { show: true } },
+      visualMap: { min: 0, max: Math.max(max, 1), calculable: true, orient: "horizontal", right: 20, top: 0,
+        itemHeight: 120, inRange: { color: ["#eff6ff", "#1d4ed8"] } },
       series: [{ name: el.getAttribute("data-label-count") || "", type: "heatmap", data: chart.data,
-        label: { show: true } }]
+        label: { show: true, formatter: function (p) { return p.value[2] ? String(p.value[2]) : ""; } } }]
     });
     window.addEventListener("resize", function () {
       instance.resize();
