@@ -9,7 +9,6 @@ from sqlalchemy.orm import object_session
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
 from custinfo.classification import service as classification
-from custinfo.classification.quality import record_usage as record_tag_usage
 from custinfo.customers import service
 from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
@@ -94,8 +93,6 @@ def list_customers(
     size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> CustomerPage:
     """Customers in the caller's scope, newest first; `total` is counted up to 100,000."""
-    if tag:  # tag quality review counts how often each tag is used to filter
-        record_tag_usage(session, tag, "filter")
     filters = CustomerFilter(
         q=q, kind=kind, industry=industry, owner=owner, tag=tag, classification_code=classification_code
     )

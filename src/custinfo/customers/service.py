@@ -15,6 +15,7 @@ from custinfo.audit import service as audit_service
 from custinfo.auth.models import User
 from custinfo.auth.policy import Principal, can, require
 from custinfo.auth.service import user_by_username
+from custinfo.classification.quality import record_usage as record_tag_usage
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
 from custinfo.core.fields import validate
 from custinfo.core.uow import actor_of
@@ -57,6 +58,8 @@ def list_customers(
         errors.append(FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(KINDS)}))
     if errors:
         raise Invalid(errors)
+    if filters.tag:  # tag quality review counts how often each tag is used to filter
+        record_tag_usage(session, filters.tag, "filter")
     return repository.list_customers(session, principal, filters, page, size)
 
 

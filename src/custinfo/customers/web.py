@@ -24,7 +24,6 @@ from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.policy import Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import service as classification
-from custinfo.classification.quality import record_usage as record_tag_usage
 from custinfo.core.errors import Conflict, DomainError, FieldError, Invalid
 from custinfo.core.fields import FieldSpec
 from custinfo.core.i18n import translate
@@ -230,8 +229,6 @@ def customer_list(
         tag=tag or None,
         classification_code=(classification_code or "").strip() or None,
     )
-    if filters.tag:  # tag quality review counts how often each tag is used to filter
-        record_tag_usage(session, filters.tag, "filter")
     rows, total, capped = service.list_customers(session, principal, filters, page, size)
     pages = max(1, -(-total // size))
     template = "customers/_results.html" if _fragment_for(request, LIST_TARGET) else "customers/list.html"
