@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, or_, select, union, update
 from sqlalchemy.orm import Session
 
-from custinfo.auth.policy import Principal, customer_scope
+from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
 from custinfo.classification.features import DEFAULT_ZONE
 from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagAssignment
 from custinfo.core.db import utcnow
@@ -114,11 +114,15 @@ def activate(session: Session, version: RuleSetVersion) -> None:
 # --- assignments -------------------------------------------------------------------------------------
 
 
-def open_counts(session: Session, source: str | None = None) -> dict[str, int]:
-    """Open assignments per tag."""
+def open_counts(
+    session: Session, source: str | None = None, principal: Principal | None = None
+) -> dict[str, int]:
+    """Open assignments per tag, among the customers the principal may see when one is given."""
     stmt = select(TagAssignment.tag_code, func.count()).where(TagAssignment.valid_to.is_(None))
     if source:
         stmt = stmt.where(TagAssignment.source == source)
+    if principal is not None and principal.role not in ALL_RECORDS_ROLES:  # join only when scope narrows
+        stmt = stmt.join(Customer, Customer.id == TagAssignment.customer_id).where(customer_scope(principal))
     return {tag: int(n) for tag, n in session.execute(stmt.group_by(TagAssignment.tag_code))}
 
 

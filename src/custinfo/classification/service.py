@@ -62,6 +62,11 @@ def categories(session: Session) -> list[TagCategory]:
     return taxonomy.categories(session)
 
 
+def tag_sizes(session: Session, principal: Principal) -> dict[str, int]:
+    """Current members per tag among the customers the principal may see."""
+    return repository.open_counts(session, principal=principal)
+
+
 def list_tags(session: Session, include_inactive: bool = False) -> list[Tag]:
     """Every tag of the taxonomy, by category and order."""
     return taxonomy.tags(session, include_inactive=include_inactive)

@@ -14,17 +14,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import DbSession, language_of
-from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, can, customer_scope, require
+from custinfo.auth.policy import Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import editor, governance, quality
 from custinfo.classification import service as classification
 from custinfo.classification.governance_models import Proposal
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
-from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerRow
 from custinfo.customers.web import FormState, form_state, saving
 from custinfo.web.templating import render
@@ -49,17 +47,6 @@ def _htmx(request: Request, target: str | None = None) -> bool:
 
 def _tags_by_code(session: Session) -> dict[str, Any]:
     return {t.code: t for t in classification.list_tags(session, include_inactive=True)}
-
-
-def tag_sizes(session: Session, principal: Principal) -> dict[str, int]:
-    """Current members per tag among the customers the principal may see."""
-    from custinfo.classification.models import TagAssignment
-
-    stmt = select(TagAssignment.tag_code, func.count()).where(TagAssignment.valid_to.is_(None))
-    if principal.role not in ALL_RECORDS_ROLES:  # the join to customers only when the scope narrows
-        stmt = stmt.join(Customer, Customer.id == TagAssignment.customer_id).where(customer_scope(principal))
-    stmt = stmt.group_by(TagAssignment.tag_code)
-    return {code: int(count) for code, count in session.execute(stmt)}
 
 
 def _nav(principal: Principal, session: Session) -> dict[str, Any]:
@@ -96,7 +83,7 @@ def catalogue(
         "classification/tags.html",
         categories=classification.categories(session),
         by_category=by_category,
-        sizes=tag_sizes(session, principal),
+        sizes=classification.tag_sizes(session, principal),
         flash=flash,
         new_tag=FormState(),
         **_nav(principal, session),
@@ -123,7 +110,7 @@ def propose_tag(request: Request, session: DbSession, principal: WebUser, form: 
             status_code=error.status,
             categories=classification.categories(session),
             by_category=by_category,
-            sizes=tag_sizes(session, principal),
+            sizes=classification.tag_sizes(session, principal),
             flash=None,
             new_tag=form_state(error, values, language_of(request)),
             **_nav(principal, session),
