@@ -13,69 +13,19 @@ driver's cursor, R times.
 from __future__ import annotations
 
 import argparse
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import uvicorn
-from sqlalchemy import event, func, select
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from _common import OUT, database_url, exists, fresh, machine
-from custinfo.app import create_app
-from custinfo.config import Settings
-from custinfo.core.db import make_engine
-from custinfo.customers.models import Customer
-from custinfo.demo.generator import DEFAULT_DEMO_PASSWORD, demo_data_present, generate
+from _common import bench_key_ring, demo_database, machine, percentile, serving
+from custinfo.demo.generator import DEFAULT_DEMO_PASSWORD
 
 USERS = ("admin", "sales_east1")
-
-
-def database(args: argparse.Namespace) -> tuple[Engine, str]:
-    """The benchmark database with N demo customers, built unless it is there already."""
-    name = f"list_{args.customers}"
-    if not args.rebuild and exists(args.db, name, args.pg_server):
-        engine = make_engine(database_url(args.db, name, args.pg_server))
-        with engine.connect() as conn:
-            ready = demo_data_present(conn) and conn.scalar(select(func.count()).select_from(Customer))
-        if ready == args.customers:
-            print(f"reusing {engine.url.render_as_string(hide_password=True)}")
-            return engine, name
-        engine.dispose()
-    engine = fresh(args.db, name, args.pg_server)
-    summary = generate(engine, args.customers, 42, DEFAULT_DEMO_PASSWORD, orders_per_customer=10)
-    print(f"built {args.customers:,} customers in {summary.elapsed_seconds:.0f} s")
-    return engine, name
-
-
-@contextmanager
-def serving(engine: Engine, db: str, name: str) -> Iterator[str]:
-    """The real app served by uvicorn in a background thread; yields its base URL."""
-    settings = Settings(environment="test", data_dir=OUT, database_url=database_url(db, name))
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(settings, engine=engine),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        access_log=False,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join()
 
 
 @contextmanager
@@ -92,12 +42,6 @@ def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    """The `fraction` quantile (nearest rank) in milliseconds."""
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
 def time_api(
@@ -147,7 +91,8 @@ def main() -> None:
     parser.add_argument("--pg-server", help="PostgreSQL URL to create the benchmark databases on")
     args = parser.parse_args()
     print(f"machine: {machine()}")
-    engine, name = database(args)
+    bench_key_ring()
+    engine, name = demo_database(args, "list", orders_per_customer=10)
     if args.db == "postgresql":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")

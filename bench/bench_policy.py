@@ -20,58 +20,28 @@ The ratio policy/peer at p50 is the overhead of the policy (target ≤ 1.25).
 from __future__ import annotations
 
 import argparse
-import os
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
-import uvicorn
 from fastapi import Depends, Request
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from _common import OUT, database_url, exists, fresh, machine
-from bench_list_search import percentile
+from _common import bench_key_ring, demo_database, machine, percentile, serving
 from custinfo.activity.models import Order
 from custinfo.activity.schemas import OrderOut, OrderPage
-from custinfo.app import create_app
 from custinfo.auth.deps import DbSession
 from custinfo.auth.models import Department, User
 from custinfo.auth.service import resolve_session
 from custinfo.classification import service as classification
-from custinfo.config import Settings
-from custinfo.core.db import make_engine
 from custinfo.customers.models import Customer
 from custinfo.customers.schemas import CustomerOut, CustomerPage
 from custinfo.customers.vocabulary import company_size_band
-from custinfo.demo.generator import DEFAULT_DEMO_PASSWORD, demo_data_present, generate
-from custinfo.security.crypto import ensure_key_file
+from custinfo.demo.generator import DEFAULT_DEMO_PASSWORD
 
 USER = "sales_east1"
 FIELDS = [name for name in CustomerOut.model_fields if name not in ("masked_fields", "hidden_fields")]
-
-
-def database(args: argparse.Namespace) -> tuple[Engine, str]:
-    """The benchmark database with N demo customers, built unless it is there already."""
-    name = f"policy_{args.customers}"
-    if not args.rebuild and exists(args.db, name, args.pg_server):
-        engine = make_engine(database_url(args.db, name, args.pg_server))
-        with engine.connect() as conn:
-            ready = demo_data_present(conn) and conn.scalar(select(func.count()).select_from(Customer))
-        if ready == args.customers:
-            print(f"reusing {engine.url.render_as_string(hide_password=True)}")
-            return engine, name
-        engine.dispose()
-    engine = fresh(args.db, name, args.pg_server)
-    summary = generate(engine, args.customers, 42, DEFAULT_DEMO_PASSWORD, orders_per_customer=10)
-    print(f"built {args.customers:,} customers in {summary.elapsed_seconds:.0f} s")
-    return engine, name
 
 
 def _authenticated(request: Request, session: DbSession) -> Session:
@@ -139,29 +109,6 @@ def add_peer_routes(app: Any) -> None:
     app.add_api_route("/bench/plain/customers/{customer_id}/orders", orders, response_model=OrderPage)
 
 
-@contextmanager
-def serving(engine: Engine, db: str, name: str) -> Iterator[str]:
-    """The real app plus the peer routes, served by uvicorn in a background thread; yields its base URL."""
-    settings = Settings(environment="test", data_dir=OUT, database_url=database_url(db, name))
-    app = create_app(settings, engine=engine)
-    add_peer_routes(app)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join()
-
-
 def time_pair(
     client: httpx.Client, policy: str, peer: str, headers: dict[str, str], requests: int
 ) -> tuple[list[float], list[float]]:
@@ -190,19 +137,19 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the database even if it exists")
     parser.add_argument("--pg-server", help="PostgreSQL URL to create the benchmark databases on")
     args = parser.parse_args()
-    # L3 columns are encrypted: the benchmark keeps its own key ring next to its databases.
-    os.environ.setdefault("CUSTINFO_KEY_FILE", str(OUT / "keys.json"))
-    OUT.mkdir(parents=True, exist_ok=True)
-    ensure_key_file(Path(os.environ["CUSTINFO_KEY_FILE"]))
+    bench_key_ring()
     print(f"machine: {machine()}")
-    engine, name = database(args)
+    engine, name = demo_database(args, "policy", orders_per_customer=10)
     if args.db == "postgresql":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
     with engine.connect() as conn:
         user_id = conn.scalar(select(User.id).where(User.username == USER))
     rows: list[tuple[str, float, float, float, float]] = []
-    with serving(engine, args.db, name) as base, httpx.Client(base_url=base, timeout=120) as client:
+    with (
+        serving(engine, args.db, name, extend=add_peer_routes) as base,
+        httpx.Client(base_url=base, timeout=120) as client,
+    ):
         response = client.post(
             "/api/v1/auth/token", data={"username": USER, "password": DEFAULT_DEMO_PASSWORD}
         )

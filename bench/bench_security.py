@@ -19,52 +19,20 @@ index filled by the bulk loader), then measures in the same run:
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import time
-from pathlib import Path
 
-from _common import OUT, database_url, exists, fresh, machine
+import httpx
+from sqlalchemy import func, select, text, type_coerce
+from sqlalchemy.engine import Engine
+from sqlalchemy.types import Text
 
-os.environ.setdefault("CUSTINFO_KEY_FILE", str(OUT / "bench_keys.json"))
-KEY_FILE = Path(os.environ["CUSTINFO_KEY_FILE"])
-
-import httpx  # noqa: E402
-from sqlalchemy import func, select, text, type_coerce  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlalchemy.types import Text  # noqa: E402
-
-from bench_list_search import percentile, serving  # noqa: E402
-from custinfo.core.db import make_engine, make_session_factory  # noqa: E402
-from custinfo.customers.models import Customer  # noqa: E402
-from custinfo.demo.generator import DEFAULT_DEMO_PASSWORD, demo_data_present, generate  # noqa: E402
-from custinfo.security import crypto, rotation  # noqa: E402
-from custinfo.security.encrypted import blind_index  # noqa: E402
-
-
-def database(args: argparse.Namespace) -> tuple[Engine, str]:
-    """The benchmark database with N demo customers, built unless it is there already."""
-    name = f"security_{args.customers}"
-    if not args.rebuild and exists(args.db, name, args.pg_server):
-        engine = make_engine(database_url(args.db, name, args.pg_server))
-        with engine.connect() as conn:
-            ready = demo_data_present(conn) and conn.scalar(select(func.count()).select_from(Customer))
-        if ready == args.customers:
-            print(f"reusing {engine.url.render_as_string(hide_password=True)}")
-            return engine, name
-        engine.dispose()
-    engine = fresh(args.db, name, args.pg_server)
-    summary = generate(
-        engine,
-        args.customers,
-        42,
-        DEFAULT_DEMO_PASSWORD,
-        orders_per_customer=2,
-        interactions_per_customer=0.5,
-        events_per_customer=0.2,
-    )
-    print(f"built {args.customers:,} customers in {summary.elapsed_seconds:.0f} s")
-    return engine, name
+from _common import bench_key_ring, demo_database, machine, percentile, serving
+from custinfo.core.db import make_session_factory
+from custinfo.customers.models import Customer
+from custinfo.demo.generator import DEFAULT_DEMO_PASSWORD
+from custinfo.security import crypto, rotation
+from custinfo.security.encrypted import blind_index
 
 
 def plain_copy(engine: Engine) -> list[tuple[int, str]]:
@@ -156,9 +124,10 @@ def main() -> None:
     parser.add_argument("--pg-server", help="PostgreSQL URL to create the benchmark databases on")
     args = parser.parse_args()
     print(machine())
-    crypto.ensure_key_file(KEY_FILE)
-    crypto.install_from(KEY_FILE)
-    engine, name = database(args)
+    key_file = bench_key_ring("bench_keys.json")
+    engine, name = demo_database(
+        args, "security", orders_per_customer=2, interactions_per_customer=0.5, events_per_customer=0.2
+    )
     if args.db == "postgresql":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -205,7 +174,7 @@ def main() -> None:
         print(f"{label:32} {e50:8.2f} {e99:8.2f} {p50:9.2f} {p99:9.2f} {e50 / p50:6.2f} {e99 / p99:6.2f}")
     print("(ms; peer: direct = plain indexed id_number copy; API = ?q=<mobile>, plain indexed exact match)")
 
-    rotator = crypto.KeyRing.load(KEY_FILE)
+    rotator = crypto.KeyRing.load(key_file)
     rotator.add_key()
     rotator.save()
     started = time.perf_counter()
