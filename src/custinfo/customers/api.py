@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy.orm import object_session
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
 from custinfo.classification import service as classification
 from custinfo.customers import service
-from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.schemas import (
     ChangeOut,
@@ -27,15 +25,14 @@ from custinfo.protection.views import FieldView, present, present_values, view_f
 router = APIRouter(tags=["customers"])
 
 
-def _tag_codes(customer: Customer) -> list[str]:
-    """The customer's current tag codes (read through the classification service)."""
-    session = object_session(customer)
-    return classification.customer_tag_codes(session, [customer.id])[customer.id] if session else []
+def customer_out(row: CustomerRow, view: FieldView, tags: list[str] | None = None) -> CustomerOut:
+    """Build the API shape of a customer as the field view lets the caller see it.
 
-
-def customer_out(row: CustomerRow, view: FieldView) -> CustomerOut:
-    """Build the API shape of a customer as the field view lets the caller see it."""
+    `tags` are the customer's current tag codes when the caller fetched them in bulk (a list page).
+    """
     c = row.customer
+    if tags is None:
+        tags = classification.customer_tag_codes(view.session, [c.id])[c.id]
     values = dict(
         id=c.id,
         kind=c.kind,
@@ -45,7 +42,7 @@ def customer_out(row: CustomerRow, view: FieldView) -> CustomerOut:
         source_channel=c.source_channel,
         purpose=c.purpose,
         version=c.version,
-        tags=_tag_codes(c),
+        tags=tags,
         classification_code=c.classification_code,
         mobile=c.mobile,
         email=c.email,
@@ -97,8 +94,10 @@ def list_customers(
         q=q, kind=kind, industry=industry, owner=owner, tag=tag, classification_code=classification_code
     )
     rows, total, capped = service.list_customers(session, principal, filters, page, size)
+    view = view_for(session, principal)
+    tags = classification.customer_tag_codes(session, [r.customer.id for r in rows])  # one query per page
     return CustomerPage(
-        items=[customer_out(r, view_for(session, principal)) for r in rows],
+        items=[customer_out(r, view, tags[r.customer.id]) for r in rows],
         page=page,
         size=size,
         total=total,
