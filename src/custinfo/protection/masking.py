@@ -19,9 +19,17 @@ def _keep(value: str, first: int, last: int, fill: str, width: int | None) -> st
     hideable = len(value) - 1  # always hide at least one character
     first = max(0, min(first, hideable))
     last = max(0, min(last, hideable - first))
-    hidden = len(value) - first - last
-    middle = fill * (width if width is not None else hidden)
-    return value[:first] + middle + (value[len(value) - last :] if last else "")
+    while True:
+        hidden = len(value) - first - last
+        middle = fill * (width if width is not None else hidden)
+        masked = value[:first] + middle + (value[len(value) - last :] if last else "")
+        # Where the hidden characters were the fill itself the mask would read as the value: keep less.
+        if masked != value or first + last == 0:
+            return masked
+        if last:
+            last -= 1
+        else:
+            first -= 1
 
 
 def _address(value: str, markers: list[str], fill: str, width: int) -> str:
@@ -29,7 +37,7 @@ def _address(value: str, markers: list[str], fill: str, width: int) -> str:
         positions = [value.find(m) for m in group if m and value.find(m) >= 0]
         if positions:
             end = min(positions) + 1
-            if end < len(value):
+            if end < len(value) and value[:end] + fill * width != value:
                 return value[:end] + fill * width
     return fill * width
 
@@ -57,9 +65,10 @@ def mask(value: Any, rule: dict[str, Any] | None) -> str | None:
     if rule.get("email"):
         return _email(text, first, fill, int(width or 3))
     if "suffix" in rule:
-        if len(text) <= first:
+        masked = text[:first] + str(rule["suffix"])
+        if len(text) <= first or masked == text:
             return fill * max(1, len(text))
-        return text[:first] + str(rule["suffix"])
+        return masked
     return _keep(text, first, int(rule.get("keep_last", 0)), fill, None if width is None else int(width))
 
 
