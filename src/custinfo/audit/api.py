@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from custinfo.audit import service
+from custinfo.audit.chain import canonical
 from custinfo.audit.events import DataExported
 from custinfo.audit.models import AuditEntry
 from custinfo.auth.deps import ApiPrincipal, DbSession
@@ -86,7 +87,7 @@ def export_csv(session: Any, principal: Principal, filters: service.AuditFilter)
         data = out(entry).model_dump(mode="json")
         writer.writerow(
             [
-                service_json(data[c]) if c == "details" else ("" if data[c] is None else data[c])
+                canonical(data[c]) if c == "details" else ("" if data[c] is None else data[c])
                 for c in CSV_COLUMNS
             ]
         )
@@ -95,11 +96,13 @@ def export_csv(session: Any, principal: Principal, filters: service.AuditFilter)
     return buffer.getvalue()
 
 
-def service_json(value: Any) -> str:
-    """Details as canonical JSON for one CSV cell."""
-    from custinfo.audit.chain import canonical
-
-    return canonical(value)
+def csv_response(body: str) -> Response:
+    """The audit-log CSV as a download (UTF-8 with a byte-order mark)."""
+    return Response(
+        body.encode("utf-8-sig"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
 
 
 @router.get("/audit", response_model=AuditPage)
@@ -132,9 +135,6 @@ def export_audit(
     until: datetime | None = None,
 ) -> Response:
     """The matching entries as CSV (the export is itself audited)."""
-    body = export_csv(session, principal, audit_filter(actor, customer_id, action, since, until))
-    return Response(
-        body.encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    return csv_response(
+        export_csv(session, principal, audit_filter(actor, customer_id, action, since, until))
     )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from custinfo.audit import service
-from custinfo.audit.api import export_csv
+from custinfo.audit.api import csv_response, export_csv
 from custinfo.auth.deps import DbSession, WebPrincipal, settings_of
 from custinfo.auth.policy import require
 from custinfo.core.errors import FieldError, Invalid
@@ -74,9 +74,4 @@ def audit_page(request: Request, session: DbSession, principal: WebPrincipal, pa
 def audit_export(request: Request, session: DbSession, principal: WebPrincipal) -> Response:
     """The filtered audit log as CSV (the export is itself audited)."""
     filters, _params = _filters(request)
-    body = export_csv(session, principal, filters)
-    return Response(
-        body.encode("utf-8-sig"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
-    )
+    return csv_response(export_csv(session, principal, filters))
