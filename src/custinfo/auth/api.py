@@ -42,7 +42,8 @@ class WhoAmI(BaseModel):
     department_id: int | None
 
 
-async def _credentials(request: Request) -> tuple[str, str]:
+async def _credentials(request: Request) -> tuple[str, str, str | None]:
+    """Username, password and the optional scope, from a JSON or form body (read once)."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             body = await request.json()
@@ -55,16 +56,8 @@ async def _credentials(request: Request) -> tuple[str, str]:
     errors = [FieldError(name, "field.required") for name in ("username", "password") if not body.get(name)]
     if errors:
         raise Invalid(errors)
-    return str(body["username"]), str(body["password"])
-
-
-async def _scope(request: Request) -> str | None:
-    if request.headers.get("content-type", "").startswith("application/json"):
-        body = await request.json()
-    else:
-        body = dict(await request.form())
-    value = body.get("scope") if isinstance(body, dict) else None
-    return None if value is None else str(value)
+    scope = body.get("scope")
+    return str(body["username"]), str(body["password"]), None if scope is None else str(scope)
 
 
 @router.post(
@@ -101,8 +94,8 @@ async def _scope(request: Request) -> str | None:
 )
 async def token(request: Request, session: DbSession) -> TokenOut:
     """Exchange username and password (form or JSON) for a bearer token."""
-    username, password = await _credentials(request)
-    scopes = parse_scopes(await _scope(request))
+    username, password, scope = await _credentials(request)
+    scopes = parse_scopes(scope)
     try:
         user = authenticate(session, username, password)
     except Unauthenticated as error:

@@ -202,12 +202,3 @@ def user_by_username(session: Session, username: str) -> User:
     if user is None:
         raise NotFound("error.not_found")
     return user
-
-
-def set_password(session: Session, user: User, password: str) -> None:
-    """Change a user's password after checking the policy."""
-    problems = password_problems(password, user.username)
-    if problems:
-        raise Invalid([FieldError("password", rule) for rule in problems])
-    user.password_hash = hash_password(password)
-    session.flush()
