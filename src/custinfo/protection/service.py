@@ -9,6 +9,7 @@ admin; nobody decides their own request. An approved request is a grant for
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from custinfo.customers.models import Customer
 from custinfo.protection import catalogue
 from custinfo.protection.catalogue import MAX_GRANT_DAYS, Catalogue
 from custinfo.protection.models import AccessRequest, FieldCatalogueVersion
-from custinfo.protection.views import view_for
+from custinfo.protection.views import forget_views, view_for
 
 REQUEST_LEVELS = ("L2", "L3")
 TARGETS = ("level", "customer")
@@ -91,22 +92,8 @@ def change_catalogue(session: Session, principal: Principal, document: Any, reas
     session.flush()
     for what, old, new in changes:
         record(session, PermissionChanged(what=what, before=old, after=new))
-    for key in [k for k in session.info if isinstance(k, tuple) and k and k[0] == "field_view"]:
-        del session.info[key]  # views built before the change must not outlive it
+    forget_views(session)
     return catalogue.current(session)
-
-
-def set_field_level(
-    session: Session, principal: Principal, entity: str, name: str, level: str, reason: str | None
-) -> Catalogue:
-    """Change one field's level (a new catalogue version)."""
-    require(principal, "field_levels.manage")
-    document = catalogue.current(session).document
-    if name not in document.get("fields", {}).get(entity, {}):
-        raise Invalid([FieldError("field", "catalogue.unknown_field")])
-    fields = {**document["fields"], entity: {**document["fields"][entity]}}
-    fields[entity][name] = {**fields[entity][name], "level": level}
-    return change_catalogue(session, principal, {**document, "fields": fields}, reason)
 
 
 # --- access requests and grants ---------------------------------------------------------------------
@@ -138,8 +125,16 @@ def _customer_department(session: Session, customer_id: int | None) -> int | Non
     return session.scalar(select(Customer.department_id).where(Customer.id == customer_id))
 
 
-def may_decide(session: Session, principal: Principal, request: AccessRequest) -> bool:
-    """Whether the principal is an approver of this request (never their own)."""
+def may_decide(
+    session: Session,
+    principal: Principal,
+    request: AccessRequest,
+    customers: Mapping[int, tuple[str, int | None]] | None = None,
+) -> bool:
+    """Whether the principal is an approver of this request (never their own).
+
+    `customers` (id → name, department), when given, saves looking the customer's department up.
+    """
     if request.requester_id == principal.user_id or not can(principal, "access.approve"):
         return False
     if principal.role == "admin":
@@ -148,26 +143,48 @@ def may_decide(session: Session, principal: Principal, request: AccessRequest) -
         return False
     if request.target == "level":
         return request.level == "L2" and request.department_id == principal.department_id
+    known = customers.get(request.customer_id) if customers and request.customer_id is not None else None
+    if known is not None:
+        return known[1] == principal.department_id
     return _customer_department(session, request.customer_id) == principal.department_id
 
 
+def _rows(
+    session: Session, principal: Principal, requests: Sequence[AccessRequest], now: datetime
+) -> list[RequestRow]:
+    """Requests with names joined in: one query for the users and one for the customers, not one per row."""
+    user_ids = {r.requester_id for r in requests} | {r.approver_id for r in requests if r.approver_id}
+    customer_ids = {r.customer_id for r in requests if r.customer_id is not None}
+    usernames: dict[int, str] = {}
+    if user_ids:
+        usernames = {
+            row.id: row.username
+            for row in session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+        }
+    customers: dict[int, tuple[str, int | None]] = {}
+    if customer_ids:
+        stmt = select(Customer.id, Customer.name, Customer.department_id).where(Customer.id.in_(customer_ids))
+        customers = {row.id: (row.name, row.department_id) for row in session.execute(stmt)}
+    rows = []
+    for request in requests:
+        customer = customers.get(request.customer_id) if request.customer_id is not None else None
+        # The requester may not yet see the customer: show its number only, never its name.
+        customer_name = customer[0] if customer and principal.user_id != request.requester_id else None
+        rows.append(
+            RequestRow(
+                request,
+                usernames.get(request.requester_id, "?"),
+                usernames.get(request.approver_id) if request.approver_id else None,
+                status_of(request, now),
+                customer_name,
+                request.status == "pending" and may_decide(session, principal, request, customers),
+            )
+        )
+    return rows
+
+
 def _row(session: Session, principal: Principal, request: AccessRequest, now: datetime) -> RequestRow:
-    requester = session.get(User, request.requester_id)
-    approver = session.get(User, request.approver_id) if request.approver_id else None
-    customer_name = None
-    if request.customer_id is not None:
-        customer_name = session.scalar(select(Customer.name).where(Customer.id == request.customer_id))
-        if customer_name is not None and principal.user_id == request.requester_id:
-            # The requester may not yet see the customer: show its number only, never its name.
-            customer_name = None
-    return RequestRow(
-        request,
-        requester.username if requester else "?",
-        approver.username if approver else None,
-        status_of(request, now),
-        customer_name,
-        request.status == "pending" and may_decide(session, principal, request),
-    )
+    return _rows(session, principal, [request], now)[0]
 
 
 def create_request(session: Session, principal: Principal, data: dict[str, Any]) -> RequestRow:
@@ -226,7 +243,7 @@ def list_requests(session: Session, principal: Principal, queue: bool = False) -
     if not queue:
         stmt = select(AccessRequest).where(AccessRequest.requester_id == principal.user_id)
         rows = session.scalars(stmt.order_by(AccessRequest.id.desc()).limit(500))
-        return [_row(session, principal, r, now) for r in rows]
+        return _rows(session, principal, list(rows), now)
     require(principal, "access.approve")
     stmt = select(AccessRequest).where(
         AccessRequest.status == "pending", AccessRequest.requester_id != principal.user_id
@@ -249,7 +266,7 @@ def list_requests(session: Session, principal: Principal, queue: bool = False) -
             )
         )
     rows = session.scalars(stmt.order_by(AccessRequest.id).limit(500))
-    return [_row(session, principal, r, now) for r in rows]
+    return _rows(session, principal, list(rows), now)
 
 
 def get_request(session: Session, principal: Principal, request_id: int) -> RequestRow:

@@ -159,9 +159,12 @@ class FieldView:
             raise Invalid([FieldError(name, "field.not_clear") for name in names])
 
 
+VIEW_KEY = "field_view"
+
+
 def view_for(session: Session, principal: Principal) -> FieldView:
     """The field view of the request (one per session, so events are deduplicated per request)."""
-    key = ("field_view", principal)
+    key = (VIEW_KEY, principal)
     view = session.info.get(key)
     if not isinstance(view, FieldView):
         view = FieldView(session, principal)
@@ -169,16 +172,27 @@ def view_for(session: Session, principal: Principal) -> FieldView:
     return view
 
 
+def forget_views(session: Session) -> None:
+    """Drop the session's field views (after a catalogue change, views built before it must not outlive it)."""
+    for key in [k for k in session.info if isinstance(k, tuple) and k and k[0] == VIEW_KEY]:
+        del session.info[key]
+
+
 SHAPE_FIELDS = ("masked_fields", "hidden_fields")
+
+
+def _output(shaped: Shaped, model: type[M]) -> M:
+    """The output model of shaped values, naming the masked and hidden fields."""
+    return model.model_validate(
+        {**shaped.values, "masked_fields": shaped.masked, "hidden_fields": shaped.hidden}
+    )
 
 
 def present(view: FieldView, entity: str, obj: Any, model: type[M], customer_id: int | None = None) -> M:
     """Build an output model (with `masked_fields` / `hidden_fields`) from an ORM object through the view."""
     names = [name for name in model.model_fields if name not in SHAPE_FIELDS]
     shaped = view.shape_object(entity, obj, names, customer_id)
-    return model.model_validate(
-        {**shaped.values, "masked_fields": shaped.masked, "hidden_fields": shaped.hidden}
-    )
+    return _output(shaped, model)
 
 
 def present_values(
@@ -186,9 +200,7 @@ def present_values(
 ) -> M:
     """Build an output model from a dict of values through the view."""
     shaped = view.shape(entity, values, customer_id)
-    return model.model_validate(
-        {**shaped.values, "masked_fields": shaped.masked, "hidden_fields": shaped.hidden}
-    )
+    return _output(shaped, model)
 
 
 def shape_row(view: FieldView, entity: str, obj: Any) -> Shaped:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import DbSession, language_of
-from custinfo.auth.policy import can
+from custinfo.auth.policy import Principal, can
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.protection import catalogue, service
-from custinfo.protection.catalogue import ENTITIES, LEVELS
+from custinfo.protection.catalogue import ENTITIES, LEVELS, Catalogue
 from custinfo.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
@@ -22,20 +23,66 @@ def _int(value: str | None) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _messages(request: Request, error: Invalid) -> list[str]:
+    language = language_of(request)
+    return [render_field_error(e, language)["message"] for e in field_errors_of(error)]
+
+
+def _requests_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    *,
+    flash: str | None = None,
+    errors: list[str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """My requests and grants with the new-request form (again with messages after invalid input)."""
+    return render(
+        request,
+        "protection/requests.html",
+        status_code=status_code,
+        requests=service.list_requests(session, principal),
+        flash=flash,
+        errors=errors or [],
+        values=values or {},
+        can_approve=can(principal, "access.approve"),
+    )
+
+
+def _field_levels_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    current: Catalogue,
+    *,
+    flash: str | None = None,
+    errors: list[str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The field catalogue page (again with messages after an invalid change)."""
+    return render(
+        request,
+        "protection/field_levels.html",
+        status_code=status_code,
+        catalogue=current,
+        entities=[e for e in ENTITIES if current.fields(e)],
+        levels=LEVELS,
+        roles=sorted(current.document.get("roles", {})),
+        history=service.catalogue_history(session, principal),
+        can_manage=can(principal, "field_levels.manage"),
+        flash=flash,
+        errors=errors or [],
+    )
+
+
 @router.get("/access-requests", response_class=HTMLResponse)
 def my_requests(
     request: Request, session: DbSession, principal: WebUser, flash: str | None = None
 ) -> Response:
     """The caller's requests and grants (expired ones marked), with the form for a new request."""
-    return render(
-        request,
-        "protection/requests.html",
-        requests=service.list_requests(session, principal),
-        flash=flash,
-        errors=[],
-        values={},
-        can_approve=can(principal, "access.approve"),
-    )
+    return _requests_page(request, session, principal, flash=flash)
 
 
 @router.post("/access-requests", response_class=HTMLResponse)
@@ -55,17 +102,8 @@ def create_request(request: Request, session: DbSession, principal: WebUser, for
         with session.begin_nested():
             service.create_request(session, principal, {k: v for k, v in data.items() if v is not None})
     except Invalid as error:
-        language = language_of(request)
-        messages = [render_field_error(e, language)["message"] for e in field_errors_of(error)]
-        return render(
-            request,
-            "protection/requests.html",
-            status_code=422,
-            requests=service.list_requests(session, principal),
-            flash=None,
-            errors=messages,
-            values=form,
-            can_approve=can(principal, "access.approve"),
+        return _requests_page(
+            request, session, principal, errors=_messages(request, error), values=form, status_code=422
         )
     return RedirectResponse("/access-requests?flash=requested", status_code=303)
 
@@ -106,18 +144,8 @@ def field_levels(
     request: Request, session: DbSession, principal: WebUser, flash: str | None = None
 ) -> Response:
     """The field catalogue: level of every field, visibility per role, version history."""
-    current = service.current_catalogue(session, principal)
-    return render(
-        request,
-        "protection/field_levels.html",
-        catalogue=current,
-        entities=[e for e in ENTITIES if current.fields(e)],
-        levels=LEVELS,
-        roles=sorted(current.document.get("roles", {})),
-        history=service.catalogue_history(session, principal),
-        can_manage=can(principal, "field_levels.manage"),
-        flash=flash,
-        errors=[],
+    return _field_levels_page(
+        request, session, principal, service.current_catalogue(session, principal), flash=flash
     )
 
 
@@ -138,19 +166,7 @@ def save_field_levels(request: Request, session: DbSession, principal: WebUser, 
         with session.begin_nested():
             service.change_catalogue(session, principal, document, form.get("reason"))
     except Invalid as error:
-        language = language_of(request)
-        messages = [render_field_error(e, language)["message"] for e in field_errors_of(error)]
-        return render(
-            request,
-            "protection/field_levels.html",
-            status_code=422,
-            catalogue=current,
-            entities=[e for e in ENTITIES if current.fields(e)],
-            levels=LEVELS,
-            roles=sorted(current.document.get("roles", {})),
-            history=service.catalogue_history(session, principal),
-            can_manage=can(principal, "field_levels.manage"),
-            flash=None,
-            errors=messages,
+        return _field_levels_page(
+            request, session, principal, current, errors=_messages(request, error), status_code=422
         )
     return RedirectResponse("/field-levels?flash=levels_saved", status_code=303)
