@@ -250,6 +250,8 @@ def list_requests(session: Session, principal: Principal, queue: bool = False) -
     )
     if principal.role != "admin":
         department = principal.department_id
+        if department is None:  # a head without a department approves nothing (may_decide agrees)
+            return []
         stmt = stmt.where(
             or_(
                 and_(
