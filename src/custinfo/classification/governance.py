@@ -115,14 +115,8 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _current_version(session: Session) -> int | None:
-    current = classification.current_rule_set(session)
-    return current.number if current is not None else None
-
-
-def _current_definition(session: Session) -> dict[str, Any]:
-    current = classification.current_rule_set(session)
-    return dict(current.definition or {}) if current is not None else {}
+def _current_version(session: Session) -> int:
+    return classification.current_rule_set(session).number
 
 
 # --- validation per kind ----------------------------------------------------------------------------
@@ -498,8 +492,3 @@ def _apply(session: Session, proposal: Proposal, reviewer: Principal) -> Any:
         session, payload["definition"], reason=reason, author=author, approved_by=approver
     )
     return {"version": version.number}
-
-
-def current_definition(session: Session) -> dict[str, Any]:
-    """The active rule-set definition (the rule editor starts from it)."""
-    return _current_definition(session)

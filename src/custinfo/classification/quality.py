@@ -316,7 +316,7 @@ def quality_report(session: Session, principal: Principal, as_of: date | None = 
         .group_by(TagCorrection.tag_code, TagCorrection.status)
     ):
         corrections.setdefault(code, {})[status] = count
-    tags = _ordered_tags(session)
+    tags = classification.list_tags(session)
     everyone = session.scalar(select(func.count(Customer.id))) or 0
     # A dimension's population is the customers classified in it at all (e.g. individuals for the
     # individual lifecycle); a flag's population is every customer.
@@ -363,7 +363,3 @@ def quality_report(session: Session, principal: Principal, as_of: date | None = 
         rows.append(row)
         anomalies.extend((row, kind) for kind in row.anomalies)
     return QualityReport(as_of, as_of - timedelta(days=window), rows, anomalies, reminder(session, as_of))
-
-
-def _ordered_tags(session: Session) -> list[Any]:
-    return list(classification.list_tags(session))
