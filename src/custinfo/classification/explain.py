@@ -128,12 +128,12 @@ def attach(session: Session, views: list[AssignmentView], language: str) -> list
     """Fill `explanation` of each assignment view, in the language asked for."""
     lang = _lang(language)
     version_ids = {v.rule_set_version_id for v in views if v.rule_set_version_id}
-    definitions: dict[int, dict[str, Any]] = {}
+    rules_of: dict[int, dict[str, dict[str, Any]]] = {}
     if version_ids:
         rows = session.execute(
             select(RuleSetVersion.id, RuleSetVersion.definition).where(RuleSetVersion.id.in_(version_ids))
         )
-        definitions = {vid: definition for vid, definition in rows}
+        rules_of = {vid: {r["id"]: r for r in definition.get("rules", [])} for vid, definition in rows}
     for view in views:
         name = view.name_zh if lang == "zh_CN" else view.name_en
         if view.source == "manual":
@@ -146,8 +146,7 @@ def attach(session: Session, views: list[AssignmentView], language: str) -> list
                 f"{WORDS[lang]['manual']}{reason}{WORDS[lang]['by']} {view.assigned_by} → {name}"
             )
             continue
-        rules = {r["id"]: r for r in definitions.get(view.rule_set_version_id or 0, {}).get("rules", [])}
-        rule = rules.get(view.rule_id or "")
+        rule = rules_of.get(view.rule_set_version_id or 0, {}).get(view.rule_id or "")
         if rule is None:
             view.explanation = WORDS[lang]["rule_missing"].format(
                 rule=view.rule_id, version=view.rule_set_version
