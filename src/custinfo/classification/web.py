@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import DbSession, language_of
@@ -25,24 +25,15 @@ from custinfo.classification.governance_models import Proposal
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
 from custinfo.customers.repository import CustomerRow
 from custinfo.customers.web import FormState, form_state, saving
-from custinfo.web.templating import render
+from custinfo.web.templating import is_fragment_for, render, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
 
 BASE = "/classification"
 PREVIEW_TARGET = "rule-preview"
 TAB_TARGET = "tab-pane"
+PAGE_SIZE = 50
 DECISIONS = {"approve", "reject", "request-changes", "comment", "resubmit"}
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _htmx(request: Request, target: str | None = None) -> bool:
-    if request.headers.get("hx-request") != "true":
-        return False
-    return target is None or request.headers.get("hx-target") == target
 
 
 def _tags_by_code(session: Session) -> dict[str, Any]:
@@ -62,10 +53,34 @@ def _nav(principal: Principal, session: Session) -> dict[str, Any]:
 # --- tag catalogue ----------------------------------------------------------------------------------
 
 
+def _catalogue_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    new_tag: FormState,
+    status_code: int = 200,
+    flash: str | None = None,
+) -> HTMLResponse:
+    by_category: dict[str, list[Any]] = {}
+    for tag in classification.list_tags(session):
+        by_category.setdefault(tag.category_code, []).append(tag)
+    return render(
+        request,
+        "classification/tags.html",
+        status_code=status_code,
+        categories=classification.categories(session),
+        by_category=by_category,
+        sizes=classification.tag_sizes(session, principal),
+        flash=flash,
+        new_tag=new_tag,
+        **_nav(principal, session),
+    )
+
+
 @router.get(BASE, response_class=HTMLResponse)
 def home() -> Response:
     """The classification section starts at the tag catalogue."""
-    return _see_other(f"{BASE}/tags")
+    return see_other(f"{BASE}/tags")
 
 
 @router.get(f"{BASE}/tags", response_class=HTMLResponse)
@@ -74,20 +89,7 @@ def catalogue(
 ) -> HTMLResponse:
     """Categories and their tags with current sizes (标签目录)."""
     require(principal, "classification.read")
-    tags = classification.list_tags(session)
-    by_category: dict[str, list[Any]] = {}
-    for tag in tags:
-        by_category.setdefault(tag.category_code, []).append(tag)
-    return render(
-        request,
-        "classification/tags.html",
-        categories=classification.categories(session),
-        by_category=by_category,
-        sizes=classification.tag_sizes(session, principal),
-        flash=flash,
-        new_tag=FormState(),
-        **_nav(principal, session),
-    )
+    return _catalogue_page(request, session, principal, FormState(), flash=flash)
 
 
 @router.post(f"{BASE}/tags/propose", response_class=HTMLResponse)
@@ -100,22 +102,9 @@ def propose_tag(request: Request, session: DbSession, principal: WebUser, form: 
             proposal = governance.propose(session, principal, "new_tag", payload, form.get("reason", ""))
     except (Invalid, Conflict) as error:
         values = {**{f"payload.{k}": v for k, v in payload.items()}, "reason": form.get("reason", "")}
-        tags = classification.list_tags(session)
-        by_category: dict[str, list[Any]] = {}
-        for tag in tags:
-            by_category.setdefault(tag.category_code, []).append(tag)
-        return render(
-            request,
-            "classification/tags.html",
-            status_code=error.status,
-            categories=classification.categories(session),
-            by_category=by_category,
-            sizes=classification.tag_sizes(session, principal),
-            flash=None,
-            new_tag=form_state(error, values, language_of(request)),
-            **_nav(principal, session),
-        )
-    return _see_other(f"{BASE}/proposals/{proposal.id}?flash=proposal_created")
+        state = form_state(error, values, language_of(request))
+        return _catalogue_page(request, session, principal, state, error.status)
+    return see_other(f"{BASE}/proposals/{proposal.id}?flash=proposal_created")
 
 
 @router.get(f"{BASE}/tags/{{code}}", response_class=HTMLResponse)
@@ -128,7 +117,7 @@ def members(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
     """Customers carrying a tag, now or on a past date (标签成员)."""
-    rows, total = classification.tag_members(session, principal, code, as_of, page, 50)
+    rows, total = classification.tag_members(session, principal, code, as_of, page, PAGE_SIZE)
     quality.record_usage(session, code, "filter")
     return render(
         request,
@@ -137,7 +126,7 @@ def members(
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, -(-total // 50)),
+        pages=max(1, -(-total // PAGE_SIZE)),
         as_of=as_of,
     )
 
@@ -219,7 +208,7 @@ def rule_preview(request: Request, session: DbSession, principal: WebUser, form:
         impact = governance.plain(classification.preview_rule_set(session, candidate, _as_of(form)))
     except Invalid as error:
         state = form_state(error, dict(form), language_of(request))
-        if _htmx(request, PREVIEW_TARGET):
+        if is_fragment_for(request, PREVIEW_TARGET):
             return render(request, "classification/_preview.html", status_code=422, state=state, impact=None)
         return _editor_page(request, session, principal, state, 422)
     context = {
@@ -228,7 +217,7 @@ def rule_preview(request: Request, session: DbSession, principal: WebUser, form:
         "tags": _tags_by_code(session),
         "state": FormState(values=dict(form)),
     }
-    if _htmx(request, PREVIEW_TARGET):
+    if is_fragment_for(request, PREVIEW_TARGET):
         return render(request, "classification/_preview.html", **context)
     context.pop("tags")
     return _editor_page(request, session, principal, context.pop("state"), **context)
@@ -258,7 +247,7 @@ def rule_propose(request: Request, session: DbSession, principal: WebUser, form:
         state = form_state(error, dict(form), language_of(request))
         return _editor_page(request, session, principal, state, error.status)
     flash = "proposal_resubmit" if revising.isdigit() else "proposal_created"
-    return _see_other(f"{BASE}/proposals/{proposal.id}?flash={flash}")
+    return see_other(f"{BASE}/proposals/{proposal.id}?flash={flash}")
 
 
 # --- versions ---------------------------------------------------------------------------------------
@@ -303,7 +292,7 @@ def reactivate(
     proposal = governance.propose(
         session, principal, "reactivate", {"version": number}, form.get("reason", "")
     )
-    return _see_other(f"{BASE}/proposals/{proposal.id}?flash=proposal_created")
+    return see_other(f"{BASE}/proposals/{proposal.id}?flash=proposal_created")
 
 
 # --- proposals and review queue ---------------------------------------------------------------------
@@ -319,7 +308,7 @@ def proposals(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     """The review queue (审批队列): open proposals first; every status can be listed."""
-    rows, total = governance.list_proposals(session, principal, status or None, kind or None, page, 50)
+    rows, total = governance.list_proposals(session, principal, status or None, kind or None, page, PAGE_SIZE)
     return render(
         request,
         "classification/proposals.html",
@@ -328,7 +317,7 @@ def proposals(
         status=status,
         kind=kind,
         page=page,
-        pages=max(1, -(-total // 50)),
+        pages=max(1, -(-total // PAGE_SIZE)),
         tags=_tags_by_code(session),
         **_nav(principal, session),
     )
@@ -401,7 +390,7 @@ def proposal_action(
         state = form_state(error, {"comment": comment}, language_of(request))
         return _proposal_page(request, session, principal, proposal, state, error.status)
     flash = {"approve": "approved", "reject": "rejected", "request-changes": "changes_requested"}
-    return _see_other(f"{BASE}/proposals/{proposal_id}?flash=proposal_{flash.get(action, action)}")
+    return see_other(f"{BASE}/proposals/{proposal_id}?flash=proposal_{flash.get(action, action)}")
 
 
 # --- runs -------------------------------------------------------------------------------------------
@@ -418,7 +407,7 @@ def runs(
 ) -> HTMLResponse:
     """Classification runs (运行记录): duration, counts, movers; "run now" for steward and admin."""
     require(principal, "classification.read")
-    rows, total = classification.list_runs(session, mode or None, page, 50)
+    rows, total = classification.list_runs(session, mode or None, page, PAGE_SIZE)
     return render(
         request,
         "classification/runs.html",
@@ -426,7 +415,7 @@ def runs(
         total=total,
         mode=mode,
         page=page,
-        pages=max(1, -(-total // 50)),
+        pages=max(1, -(-total // PAGE_SIZE)),
         flash=flash,
         **_nav(principal, session),
     )
@@ -437,7 +426,7 @@ def run_now(session: DbSession, principal: WebUser) -> Response:
     """Start a full run now (立即运行)."""
     require(principal, "classification.run")
     run = classification.run_full(session, trigger="manual", actor=principal.username)
-    return _see_other(f"{BASE}/runs/{run.id}?flash=run_done")
+    return see_other(f"{BASE}/runs/{run.id}?flash=run_done")
 
 
 @router.get(f"{BASE}/runs/{{run_id}}", response_class=HTMLResponse)
@@ -516,7 +505,7 @@ def quality_page(
 def quality_reviewed(session: DbSession, principal: WebUser, form: FormFields) -> Response:
     """Record that this period's tag quality review was done."""
     quality.complete_review(session, principal, form.get("notes"))
-    return _see_other(f"{BASE}/quality?flash=review_done")
+    return see_other(f"{BASE}/quality?flash=review_done")
 
 
 @router.get(f"{BASE}/corrections", response_class=HTMLResponse)
@@ -545,7 +534,7 @@ def resolve(session: DbSession, principal: WebUser, correction_id: int, form: Fo
     """Accept (manual removal proposal or rule-fix note) or reject a reported wrong tag."""
     decision, outcome = form.get("decision", ""), form.get("outcome") or None
     quality.resolve_correction(session, principal, correction_id, decision, form.get("note"), outcome)
-    return _see_other(f"{BASE}/corrections?flash=correction_resolved")
+    return see_other(f"{BASE}/corrections?flash=correction_resolved")
 
 
 # --- the tags tab of the customer 360 page ----------------------------------------------------------
@@ -592,9 +581,9 @@ def mark_wrong(
     except (Invalid, Conflict) as error:
         state = form_state(error, values, language_of(request))
         return _tags_tab(request, session, principal, customer_id, status_code=error.status, tag_form=state)
-    if _htmx(request, TAB_TARGET):
+    if is_fragment_for(request, TAB_TARGET):
         return _tags_tab(request, session, principal, customer_id, flash="correction_reported")
-    return _see_other(f"/customers/{customer_id}?tab=tags&flash=correction_reported")
+    return see_other(f"/customers/{customer_id}?tab=tags&flash=correction_reported")
 
 
 @router.post(f"{BASE}/customers/{{customer_id}}/manual", response_class=HTMLResponse)
@@ -616,6 +605,6 @@ def propose_manual(
     except (Invalid, Conflict) as error:
         state = form_state(error, values, language_of(request))
         return _tags_tab(request, session, principal, customer_id, status_code=error.status, tag_form=state)
-    if _htmx(request, TAB_TARGET):
+    if is_fragment_for(request, TAB_TARGET):
         return _tags_tab(request, session, principal, customer_id, flash="manual_proposed")
-    return _see_other(f"/customers/{customer_id}?tab=tags&flash=manual_proposed")
+    return see_other(f"/customers/{customer_id}?tab=tags&flash=manual_proposed")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from custinfo.activity import service as activity
@@ -34,7 +34,7 @@ from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.vocabulary import load_default_vocabularies
 from custinfo.protection.views import shape_row, view_for
-from custinfo.web.templating import render
+from custinfo.web.templating import is_fragment_for, render, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
 
@@ -168,14 +168,6 @@ def saving(session: Session) -> Iterator[None]:
         raise
 
 
-def _fragment_for(request: Request, target: str) -> bool:
-    return request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == target
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
 def _version(form: dict[str, str]) -> int | None:
     """The version the form was rendered with (services compare it as a number)."""
     raw = form.get("version", "").strip()
@@ -231,7 +223,7 @@ def customer_list(
     )
     rows, total, capped = service.list_customers(session, principal, filters, page, size)
     pages = max(1, -(-total // size))
-    template = "customers/_results.html" if _fragment_for(request, LIST_TARGET) else "customers/list.html"
+    template = "customers/_results.html" if is_fragment_for(request, LIST_TARGET) else "customers/list.html"
     response = render(
         request,
         template,
@@ -388,7 +380,7 @@ def show_customer(
         **extra,
         **_tab_context(request, session, principal, row, tab, extra),
     }
-    fragment = _fragment_for(request, TAB_TARGET)
+    fragment = is_fragment_for(request, TAB_TARGET)
     template = "customers/_tab_fragment.html" if fragment else "customers/detail.html"
     return render(request, template, status_code=status_code, **context)
 
@@ -437,7 +429,7 @@ def create_customer(request: Request, session: DbSession, principal: WebUser, fo
     except (Invalid, Conflict) as error:
         state = form_state(error, data, language_of(request))
         return _customer_form(request, principal, kind, state, status_code=error.status)
-    return _see_other(f"/customers/{row.customer.id}?flash=created")
+    return see_other(f"/customers/{row.customer.id}?flash=created")
 
 
 @router.get("/customers/{customer_id}", response_class=HTMLResponse)
@@ -514,7 +506,7 @@ def update_customer(
         return _customer_form(request, principal, kind, state, current, error.status, submitted=data)
     except Invalid as error:
         return _customer_form(request, principal, kind, form_state(error, data, language), row, error.status)
-    return _see_other(f"/customers/{customer_id}?flash=saved")
+    return see_other(f"/customers/{customer_id}?flash=saved")
 
 
 @router.get("/customers/{customer_id}/delete", response_class=HTMLResponse)
@@ -531,7 +523,7 @@ def confirm_delete(
 def delete_customer(session: DbSession, principal: WebUser, customer_id: int, form: FormFields) -> Response:
     """Delete the customer (its change history is kept) and return to the list."""
     service.delete_customer(session, principal, customer_id, _version(form))
-    return _see_other("/customers?flash=deleted")
+    return see_other("/customers?flash=deleted")
 
 
 # --- child records: contacts, needs, orders, contracts, interactions -----------------------------------
@@ -557,9 +549,9 @@ def _tab_post(
         state = form_state(error, values, language_of(request))
         context = {state_key: state, **extra}
         return show_customer(request, session, principal, customer_id, tab, error.status, **context)
-    if _fragment_for(request, TAB_TARGET):
+    if is_fragment_for(request, TAB_TARGET):
         return show_customer(request, session, principal, customer_id, tab, flash=flash)
-    return _see_other(f"/customers/{customer_id}?tab={tab}&flash={flash}")
+    return see_other(f"/customers/{customer_id}?tab={tab}&flash={flash}")
 
 
 def _pick(form: dict[str, str], names: list[str]) -> dict[str, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import DbSession, language_of
@@ -13,7 +13,7 @@ from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.protection import catalogue, service
 from custinfo.protection.catalogue import ENTITIES, LEVELS, Catalogue
-from custinfo.web.templating import render
+from custinfo.web.templating import render, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
 
@@ -105,7 +105,7 @@ def create_request(request: Request, session: DbSession, principal: WebUser, for
         return _requests_page(
             request, session, principal, errors=_messages(request, error), values=form, status_code=422
         )
-    return RedirectResponse("/access-requests?flash=requested", status_code=303)
+    return see_other("/access-requests?flash=requested")
 
 
 @router.get("/access-requests/queue", response_class=HTMLResponse)
@@ -127,7 +127,7 @@ def decide(
     if decision not in ("approve", "reject"):
         raise Invalid([FieldError("decision", "vocabulary.unknown", {"allowed": "approve, reject"})])
     service.decide(session, principal, request_id, decision == "approve", form.get("comment"))
-    return RedirectResponse(f"/access-requests/queue?flash={decision}d", status_code=303)
+    return see_other(f"/access-requests/queue?flash={decision}d")
 
 
 @router.post("/customers/{customer_id}/reveal", response_class=HTMLResponse)
@@ -169,4 +169,4 @@ def save_field_levels(request: Request, session: DbSession, principal: WebUser, 
         return _field_levels_page(
             request, session, principal, current, errors=_messages(request, error), status_code=422
         )
-    return RedirectResponse("/field-levels?flash=levels_saved", status_code=303)
+    return see_other("/field-levels?flash=levels_saved")

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from custinfo.auth.deps import language_of, settings_of
@@ -59,3 +59,13 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     }
     base.update(context)
     return templates.TemplateResponse(request, template, base, status_code=status_code)
+
+
+def see_other(url: str) -> RedirectResponse:
+    """303 to `url`: the answer to a successful form post (post/redirect/get)."""
+    return RedirectResponse(url, status_code=303)
+
+
+def is_fragment_for(request: Request, target: str) -> bool:
+    """Whether HTMX asked for just the part of the page with id `target`."""
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == target
