@@ -301,11 +301,6 @@ def proposals_for_customer(session: Session, customer_id: int) -> list[Proposal]
     return list(session.scalars(stmt))
 
 
-def open_count(session: Session) -> int:
-    """How many proposals wait for a decision (the review queue badge)."""
-    return session.scalar(select(func.count(Proposal.id)).where(Proposal.status == "pending")) or 0
-
-
 # --- the workflow -----------------------------------------------------------------------------------
 
 
