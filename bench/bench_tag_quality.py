@@ -24,8 +24,8 @@ from sqlalchemy import text
 
 from _common import OUT, machine
 from custinfo.auth.policy import Principal
-from custinfo.classification import quality
 from custinfo.classification import service as classification
+from custinfo.classification.tag_quality import service as quality
 from custinfo.core.db import make_engine, make_session_factory
 from custinfo.core.uow import Actor, unit_of_work
 from custinfo.security.crypto import ensure_key_file

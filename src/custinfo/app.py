@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from custinfo.audit.api import router as audit_api
     from custinfo.auth.api import router as auth_api
     from custinfo.classification.api import router as classification_api
-    from custinfo.classification.governance_api import router as governance_api
+    from custinfo.classification.governance.api import router as governance_api
     from custinfo.customers.api import router as customers_api
     from custinfo.protection.api import router as protection_api
     from custinfo.web.pages import router as web_router

@@ -3,8 +3,8 @@
 from custinfo.activity import models as activity_models
 from custinfo.audit import models as audit_models
 from custinfo.auth import models as auth_models
-from custinfo.classification import governance_models
 from custinfo.classification import models as classification_models
+from custinfo.classification.governance import models as governance_models
 from custinfo.core.db import Base
 from custinfo.customers import models as customer_models
 from custinfo.protection import models as protection_models

@@ -17,7 +17,7 @@ from tests.web.test_pages import csrf_of, sign_in
 
 from custinfo.auth.models import User
 from custinfo.classification import service as classification
-from custinfo.classification.governance_models import Proposal, TagCorrection, TagUsage
+from custinfo.classification.governance.models import Proposal, TagCorrection, TagUsage
 from custinfo.classification.models import TagAssignment
 from custinfo.customers.models import Customer
 

@@ -14,9 +14,9 @@ from tests.factories import make_customer, make_order, make_user
 
 from custinfo.auth.models import User
 from custinfo.auth.policy import Principal
-from custinfo.classification import governance
 from custinfo.classification import service as classification
-from custinfo.classification.governance_models import ProposalStep
+from custinfo.classification.governance import service as governance
+from custinfo.classification.governance.models import ProposalStep
 from custinfo.classification.models import TagAssignment
 from custinfo.core.errors import Conflict, Invalid, NotFound, NotPermitted
 

@@ -15,7 +15,7 @@ from tests.factories import make_customer, make_order
 
 from custinfo.auth.models import User
 from custinfo.classification import service as classification
-from custinfo.classification.governance_models import TagUsage
+from custinfo.classification.governance.models import TagUsage
 
 Login = Callable[[str], dict[str, str]]
 NEW_TAG: dict[str, Any] = {

@@ -11,10 +11,10 @@ from tests.factories import make_customer, make_order
 
 from custinfo.auth.models import User
 from custinfo.auth.policy import Principal
-from custinfo.classification import quality
 from custinfo.classification import service as classification
-from custinfo.classification.governance_models import Proposal, TagUsage
+from custinfo.classification.governance.models import Proposal, TagUsage
 from custinfo.classification.models import TagAssignment
+from custinfo.classification.tag_quality import service as quality
 from custinfo.core.errors import Conflict, Invalid, NotFound, NotPermitted
 
 TODAY = date.today()

@@ -25,7 +25,7 @@ from custinfo.activity.fields import (
 )
 from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
 from custinfo.activity.repository import ActivityFilter, Row
-from custinfo.auth.policy import Principal, require
+from custinfo.auth.policy import Permission, Principal, require
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.fields import FieldSpec, RuleViolation, integer, validate
 from custinfo.core.versioning import check_version
@@ -58,7 +58,7 @@ MAX_SIZE = 200
 MAX_ID = 2**63 - 1
 # Engagement events are the customer's contacts through digital channels, so whoever may record an
 # interaction may record them (they are append-only); no separate permission exists in the policy.
-ENGAGEMENT_WRITE = "interaction.create"
+ENGAGEMENT_WRITE = Permission.INTERACTION_CREATE
 SIGNED_STATUSES = frozenset({"active", "renewed"})
 
 # Columns that are NOT NULL: on create a blank one takes the model default, on update it is refused.
@@ -126,7 +126,7 @@ def _list(
     zone: str | None = None,
     customer_must_exist: bool = False,
 ) -> Page[Row]:
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     errors = []
     if page < 1:
         errors.append(FieldError("page", "integer.range", {"min": 1, "max": 1_000_000}))
@@ -331,7 +331,7 @@ def _get(session: Session, principal: Principal, model: type[Row], row_id: int) 
 def _delete(
     session: Session,
     principal: Principal,
-    permission: str,
+    permission: Permission,
     model: type[Row],
     row_id: int,
     version: int | None,
@@ -351,13 +351,13 @@ def _delete(
 
 def get_order(session: Session, principal: Principal, order_id: int) -> Order:
     """One order of a customer in scope."""
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     return _get(session, principal, Order, order_id)
 
 
 def create_order(session: Session, principal: Principal, data: Mapping[str, Any]) -> Order:
     """Validate and record an order of a customer in scope."""
-    require(principal, "order.write")
+    require(principal, Permission.ORDER_WRITE)
     customer_id, cleaned = _validated_new(session, principal, ORDER_FIELDS, data)
     order = Order(customer_id=customer_id, **cleaned)
     session.add(order)
@@ -368,7 +368,7 @@ def create_order(session: Session, principal: Principal, data: Mapping[str, Any]
 
 def update_order(session: Session, principal: Principal, order_id: int, data: Mapping[str, Any]) -> Order:
     """Apply a partial update; a stale `version` is refused with 409."""
-    require(principal, "order.write")
+    require(principal, Permission.ORDER_WRITE)
     order = _get(session, principal, Order, order_id)
     check_version(order.version, data.get("version"))
     _apply(order, _validated_change(order, ORDER_FIELDS, data, ORDER_NOT_NULL))
@@ -379,7 +379,7 @@ def update_order(session: Session, principal: Principal, order_id: int, data: Ma
 
 def delete_order(session: Session, principal: Principal, order_id: int, version: int | None) -> None:
     """Delete an order entered by mistake (the history keeps what it was)."""
-    _delete(session, principal, "order.write", Order, order_id, version)
+    _delete(session, principal, Permission.ORDER_WRITE, Order, order_id, version)
 
 
 # --- contracts ---------------------------------------------------------------------------------------
@@ -387,13 +387,13 @@ def delete_order(session: Session, principal: Principal, order_id: int, version:
 
 def get_contract(session: Session, principal: Principal, contract_id: int) -> Contract:
     """One contract of a customer in scope."""
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     return _get(session, principal, Contract, contract_id)
 
 
 def create_contract(session: Session, principal: Principal, data: Mapping[str, Any]) -> Contract:
     """Validate (fields, then dates against status) and record a contract."""
-    require(principal, "contract.write")
+    require(principal, Permission.CONTRACT_WRITE)
     customer_id, cleaned = _validated_new(session, principal, CONTRACT_FIELDS, data)
     _contract_rules(cleaned)
     contract = Contract(customer_id=customer_id, **cleaned)
@@ -407,7 +407,7 @@ def update_contract(
     session: Session, principal: Principal, contract_id: int, data: Mapping[str, Any]
 ) -> Contract:
     """Change a contract (renew, terminate…); the rules are checked on the resulting state."""
-    require(principal, "contract.write")
+    require(principal, Permission.CONTRACT_WRITE)
     contract = _get(session, principal, Contract, contract_id)
     check_version(contract.version, data.get("version"))
     cleaned = _validated_change(contract, CONTRACT_FIELDS, data, CONTRACT_NOT_NULL)
@@ -420,7 +420,7 @@ def update_contract(
 
 def delete_contract(session: Session, principal: Principal, contract_id: int, version: int | None) -> None:
     """Delete a contract entered by mistake (a real end is `status: terminated`)."""
-    _delete(session, principal, "contract.write", Contract, contract_id, version)
+    _delete(session, principal, Permission.CONTRACT_WRITE, Contract, contract_id, version)
 
 
 # --- interactions ------------------------------------------------------------------------------------
@@ -428,7 +428,7 @@ def delete_contract(session: Session, principal: Principal, contract_id: int, ve
 
 def get_interaction(session: Session, principal: Principal, interaction_id: int) -> Interaction:
     """One interaction with a customer in scope."""
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     return _get(session, principal, Interaction, interaction_id)
 
 
@@ -436,7 +436,7 @@ def create_interaction(
     session: Session, principal: Principal, data: Mapping[str, Any], zone: str
 ) -> Interaction:
     """Record a visit, call, consultation, complaint or after-sales contact; naive times are in `zone`."""
-    require(principal, "interaction.create")
+    require(principal, Permission.INTERACTION_CREATE)
     customer_id, cleaned = _validated_new(session, principal, interaction_fields(zone), data)
     interaction = Interaction(customer_id=customer_id, **cleaned)
     session.add(interaction)
@@ -449,7 +449,7 @@ def update_interaction(
     session: Session, principal: Principal, interaction_id: int, data: Mapping[str, Any], zone: str
 ) -> Interaction:
     """Change an interaction (e.g. add its resolution and satisfaction score)."""
-    require(principal, "interaction.write")
+    require(principal, Permission.INTERACTION_WRITE)
     interaction = _get(session, principal, Interaction, interaction_id)
     check_version(interaction.version, data.get("version"))
     _apply(interaction, _validated_change(interaction, interaction_fields(zone), data, INTERACTION_NOT_NULL))
@@ -462,7 +462,7 @@ def delete_interaction(
     session: Session, principal: Principal, interaction_id: int, version: int | None
 ) -> None:
     """Delete an interaction entered by mistake."""
-    _delete(session, principal, "interaction.write", Interaction, interaction_id, version)
+    _delete(session, principal, Permission.INTERACTION_WRITE, Interaction, interaction_id, version)
 
 
 # --- engagement --------------------------------------------------------------------------------------

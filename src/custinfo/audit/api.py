@@ -16,7 +16,7 @@ from custinfo.audit.chain import canonical
 from custinfo.audit.events import DataExported
 from custinfo.audit.models import AuditEntry
 from custinfo.auth.deps import ApiPrincipal, DbSession
-from custinfo.auth.policy import Principal, require
+from custinfo.auth.policy import Permission, Principal, require
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.uow import record
 
@@ -78,7 +78,7 @@ def audit_filter(
 
 def export_csv(session: Any, principal: Principal, filters: service.AuditFilter) -> str:
     """Matching entries as CSV text; the export itself is recorded in the audit log."""
-    require(principal, "audit.read")
+    require(principal, Permission.AUDIT_READ)
     entries = service.all_audit_entries(session, filters)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -118,7 +118,7 @@ def list_audit(
     size: int = Query(50, ge=1, le=500),
 ) -> AuditPage:
     """Audit-log entries, newest first (auditor, admin)."""
-    require(principal, "audit.read")
+    require(principal, Permission.AUDIT_READ)
     filters = audit_filter(actor, customer_id, action, since, until)
     rows, total = service.audit_entries(session, filters, page, size)
     return AuditPage(items=[out(r) for r in rows], total=total, page=page, size=size)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from custinfo.audit import service
 from custinfo.audit.api import csv_response, export_csv
 from custinfo.auth.deps import DbSession, WebPrincipal, settings_of
-from custinfo.auth.policy import require
+from custinfo.auth.policy import Permission, require
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.web.templating import render
 
@@ -52,7 +52,7 @@ def _filters(request: Request) -> tuple[service.AuditFilter, dict[str, str]]:
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, session: DbSession, principal: WebPrincipal, page: int = 1) -> Response:
     """The audit log, newest first, filtered by actor, customer, action and day range."""
-    require(principal, "audit.read")
+    require(principal, Permission.AUDIT_READ)
     filters, params = _filters(request)
     page = max(page, 1)
     rows, total = service.audit_entries(session, filters, page, PAGE_SIZE)

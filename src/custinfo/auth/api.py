@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from custinfo.audit.events import LoginAttempted, PermissionChanged
 from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
-from custinfo.auth.policy import require
+from custinfo.auth.policy import Permission, require
 from custinfo.auth.service import (
     authenticate,
     issue_session,
@@ -126,7 +126,7 @@ def logout(request: Request, session: DbSession, principal: ApiPrincipal) -> Non
 @router.post("/auth/users/{username}/revoke-sessions", status_code=204)
 def revoke_sessions(username: str, session: DbSession, principal: ApiPrincipal) -> None:
     """Admin: end every session and token of a user now."""
-    require(principal, "user.manage")
+    require(principal, Permission.USER_MANAGE)
     user = user_by_username(session, username)
     revoke_user_sessions(session, user)
     record(session, PermissionChanged(what=f"user:{user.username}.sessions", before="open", after="revoked"))

@@ -16,6 +16,7 @@ What a principal sees of each field is decided by the field view
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -28,39 +29,74 @@ from custinfo.protection.models import AccessRequest
 ALL_RECORDS_ROLES = frozenset({"admin", "data_steward"})
 DEPARTMENT_ROLES = frozenset({"dept_head", "service"})
 
+
+class Permission(StrEnum):
+    """Every permission a role can carry; a misspelt one is a type error, not a silent denial."""
+
+    CUSTOMER_READ = "customer.read"
+    CUSTOMER_CREATE = "customer.create"
+    CUSTOMER_UPDATE = "customer.update"
+    CUSTOMER_DELETE = "customer.delete"
+    CUSTOMER_REASSIGN = "customer.reassign"
+    CONTACT_WRITE = "contact.write"
+    NEED_WRITE = "need.write"
+    ORDER_WRITE = "order.write"
+    CONTRACT_WRITE = "contract.write"
+    INTERACTION_CREATE = "interaction.create"
+    INTERACTION_WRITE = "interaction.write"
+    USER_MANAGE = "user.manage"
+    AUDIT_READ = "audit.read"
+    ACCESS_REQUEST = "access.request"
+    ACCESS_APPROVE = "access.approve"
+    FIELD_LEVELS_READ = "field_levels.read"
+    FIELD_LEVELS_MANAGE = "field_levels.manage"
+    CLASSIFICATION_READ = "classification.read"
+    CLASSIFICATION_RUN = "classification.run"
+    RULES_PROPOSE = "rules.propose"
+    PROPOSAL_READ = "proposal.read"
+    PROPOSAL_CREATE = "proposal.create"
+    PROPOSAL_REVIEW = "proposal.review"
+    TAG_CORRECT = "tag.correct"
+    CORRECTION_RESOLVE = "correction.resolve"
+    TAG_QUALITY_READ = "tag.quality.read"
+    TAG_QUALITY_REVIEW = "tag.quality.review"
+
+
 _WRITERS = frozenset({"sales", "dept_head", "data_steward", "admin"})
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "customer.read": frozenset({"sales", "service", "dept_head", "data_steward", "admin"}),
-    "customer.create": _WRITERS,
-    "customer.update": _WRITERS,
-    "customer.delete": frozenset({"dept_head", "data_steward", "admin"}),
-    "customer.reassign": frozenset({"dept_head", "data_steward", "admin"}),
-    "contact.write": _WRITERS,
-    "need.write": _WRITERS,
-    "order.write": _WRITERS,
-    "contract.write": _WRITERS,
+PERMISSIONS: dict[Permission, frozenset[str]] = {
+    Permission.CUSTOMER_READ: frozenset({"sales", "service", "dept_head", "data_steward", "admin"}),
+    Permission.CUSTOMER_CREATE: _WRITERS,
+    Permission.CUSTOMER_UPDATE: _WRITERS,
+    Permission.CUSTOMER_DELETE: frozenset({"dept_head", "data_steward", "admin"}),
+    Permission.CUSTOMER_REASSIGN: frozenset({"dept_head", "data_steward", "admin"}),
+    Permission.CONTACT_WRITE: _WRITERS,
+    Permission.NEED_WRITE: _WRITERS,
+    Permission.ORDER_WRITE: _WRITERS,
+    Permission.CONTRACT_WRITE: _WRITERS,
     # Service staff may add interactions (service work) but change nothing else.
-    "interaction.create": _WRITERS | {"service"},
-    "interaction.write": _WRITERS,
-    "user.manage": frozenset({"admin"}),
-    "audit.read": frozenset({"auditor", "admin"}),
-    "access.request": frozenset({"sales", "service", "dept_head", "data_steward", "marketing", "admin"}),
-    "access.approve": frozenset({"dept_head", "admin"}),
-    "field_levels.read": frozenset({"dept_head", "data_steward", "auditor", "admin"}),
-    "field_levels.manage": frozenset({"admin"}),
-    "classification.read": frozenset(
+    Permission.INTERACTION_CREATE: _WRITERS | {"service"},
+    Permission.INTERACTION_WRITE: _WRITERS,
+    Permission.USER_MANAGE: frozenset({"admin"}),
+    Permission.AUDIT_READ: frozenset({"auditor", "admin"}),
+    Permission.ACCESS_REQUEST: frozenset(
+        {"sales", "service", "dept_head", "data_steward", "marketing", "admin"}
+    ),
+    Permission.ACCESS_APPROVE: frozenset({"dept_head", "admin"}),
+    Permission.FIELD_LEVELS_READ: frozenset({"dept_head", "data_steward", "auditor", "admin"}),
+    Permission.FIELD_LEVELS_MANAGE: frozenset({"admin"}),
+    Permission.CLASSIFICATION_READ: frozenset(
         {"sales", "service", "dept_head", "data_steward", "marketing", "auditor", "admin"}
     ),
-    "classification.run": frozenset({"data_steward", "admin"}),
-    "rules.propose": frozenset({"data_steward", "admin"}),
+    Permission.CLASSIFICATION_RUN: frozenset({"data_steward", "admin"}),
+    Permission.RULES_PROPOSE: frozenset({"data_steward", "admin"}),
     # Tag governance: reviewers beyond dept_head are configured as data (governance_settings.reviewer_roles).
-    "proposal.read": frozenset({"dept_head", "data_steward", "admin", "auditor"}),
-    "proposal.create": frozenset({"data_steward"}),
-    "proposal.review": frozenset({"dept_head"}),
-    "tag.correct": frozenset({"sales", "service", "dept_head", "data_steward", "admin"}),
-    "correction.resolve": frozenset({"data_steward"}),
-    "tag.quality.read": frozenset({"dept_head", "data_steward", "admin", "auditor"}),
-    "tag.quality.review": frozenset({"data_steward"}),
+    Permission.PROPOSAL_READ: frozenset({"dept_head", "data_steward", "admin", "auditor"}),
+    Permission.PROPOSAL_CREATE: frozenset({"data_steward"}),
+    Permission.PROPOSAL_REVIEW: frozenset({"dept_head"}),
+    Permission.TAG_CORRECT: frozenset({"sales", "service", "dept_head", "data_steward", "admin"}),
+    Permission.CORRECTION_RESOLVE: frozenset({"data_steward"}),
+    Permission.TAG_QUALITY_READ: frozenset({"dept_head", "data_steward", "admin", "auditor"}),
+    Permission.TAG_QUALITY_REVIEW: frozenset({"data_steward"}),
 }
 
 
@@ -76,12 +112,12 @@ class Principal:
     granted_levels: frozenset[str] = frozenset()
 
 
-def can(principal: Principal, permission: str) -> bool:
-    """Whether the principal's role carries the permission."""
-    return principal.role in PERMISSIONS.get(permission, frozenset())
+def can(principal: Principal, permission: Permission | str) -> bool:
+    """Whether the principal's role carries the permission (an unknown name raises, never silently denies)."""
+    return principal.role in PERMISSIONS[Permission(permission)]
 
 
-def require(principal: Principal, permission: str) -> None:
+def require(principal: Principal, permission: Permission) -> None:
     """Raise 403 unless the principal's role carries the permission."""
     if not can(principal, permission):
         raise NotPermitted("error.permission", permission=permission)

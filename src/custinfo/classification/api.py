@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from custinfo.auth.deps import ApiPrincipal, DbSession, language_of
-from custinfo.auth.policy import require
+from custinfo.auth.policy import Permission, require
 from custinfo.classification import service
 from custinfo.classification.schemas import (
     AssignmentOut,
@@ -35,7 +35,7 @@ router = APIRouter(tags=["classification"])
 @router.get("/tags", response_model=list[TagOut])
 def list_tags(session: DbSession, principal: ApiPrincipal) -> list[TagOut]:
     """The tag taxonomy."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     return [TagOut.model_validate(t) for t in service.list_tags(session)]
 
 
@@ -56,21 +56,21 @@ def tag_members(
 @router.get("/rules", response_model=VersionOut)
 def current_rules(session: DbSession, principal: ApiPrincipal) -> VersionOut:
     """The active rule-set version."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     return VersionOut.model_validate(service.current_rule_set(session))
 
 
 @router.get("/rules/versions", response_model=list[VersionSummaryOut])
 def rule_versions(session: DbSession, principal: ApiPrincipal) -> list[VersionSummaryOut]:
     """Every rule-set version, newest first."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     return [VersionSummaryOut.model_validate(v) for v in service.rule_set_versions(session)]
 
 
 @router.get("/rules/versions/{version_id}", response_model=VersionOut)
 def rule_version(version_id: int, session: DbSession, principal: ApiPrincipal) -> VersionOut:
     """One rule-set version with its definition."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     return VersionOut.model_validate(service.get_version(session, version_id))
 
 
@@ -82,14 +82,14 @@ def rule_diff(
     b: Annotated[int, Query(description="Newer version id")],
 ) -> list[ChangeOut]:
     """What changed from version a to version b."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     return [ChangeOut.model_validate(c) for c in service.diff_versions(session, a, b)]
 
 
 @router.post("/rules/preview", response_model=ImpactOut)
 def rule_preview(body: PreviewIn, session: DbSession, principal: ApiPrincipal) -> ImpactOut:
     """Impact of a candidate definition: per tag current/new counts, entering/leaving with samples (read-only)."""
-    require(principal, "rules.propose")
+    require(principal, Permission.RULES_PROPOSE)
     impact = service.preview_rule_set(session, body.definition, body.as_of)
     return ImpactOut(
         as_of=impact.as_of,
@@ -107,7 +107,7 @@ def list_runs(
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RunPage:
     """Runs, newest first."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     rows, total = service.list_runs(session, mode, page, size)
     return RunPage(items=[RunOut.model_validate(r) for r in rows], total=total)
 
@@ -115,14 +115,14 @@ def list_runs(
 @router.get("/classification/runs/{run_id}", response_model=RunOut)
 def get_run(run_id: int, session: DbSession, principal: ApiPrincipal) -> RunOut:
     """One run with counts before/after and the customers that moved."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     return RunOut.model_validate(service.get_run(session, run_id))
 
 
 @router.post("/classification/runs", response_model=RunOut, status_code=201)
 def start_run(session: DbSession, principal: ApiPrincipal, body: RunIn | None = None) -> RunOut:
     """Re-tag every customer now (data steward, admin)."""
-    require(principal, "classification.run")
+    require(principal, Permission.CLASSIFICATION_RUN)
     run = service.run_full(
         session, as_of=body.as_of if body else None, trigger="manual", actor=principal.username
     )

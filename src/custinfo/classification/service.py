@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists
 from sqlalchemy.orm import Session
 
-from custinfo.auth.policy import Principal, require
+from custinfo.auth.policy import Permission, Principal, require
 from custinfo.classification import engine, explain, repository, rules, taxonomy
 from custinfo.classification.engine import Impact
 from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagAssignment, TagCategory
@@ -246,7 +246,7 @@ def customer_tags(
     language: str = "zh_CN",
 ) -> list[AssignmentView]:
     """Tags of a customer in scope (now, or on a past date) with the explanation of each in words."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     get_customer(session, principal, customer_id)
     views = repository.assignments_of(session, customer_id, as_of)
     return explain.attach(session, views, language)
@@ -275,13 +275,13 @@ def tag_members(
     size: int = 50,
 ) -> tuple[list[tuple[int, str]], int]:
     """Customers in scope carrying the tag (now or on a past date): (id, name) pairs and the total."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     taxonomy.get_tag(session, tag_code)
     return repository.members(session, principal, tag_code, as_of, page, size)
 
 
 def classification_report(session: Session, principal: Principal) -> list[ReportCell]:
     """Customer counts per level-1 × level-2 cell of the classification code, within the caller's scope."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     definition = repository.active_version(session).definition
     return repository.report(session, principal, definition)

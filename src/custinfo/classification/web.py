@@ -17,11 +17,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import DbSession, language_of
-from custinfo.auth.policy import Principal, can, require
+from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
-from custinfo.classification import editor, governance, quality
+from custinfo.classification import editor
 from custinfo.classification import service as classification
-from custinfo.classification.governance_models import Proposal
+from custinfo.classification.governance import service as governance
+from custinfo.classification.governance.models import Proposal
+from custinfo.classification.tag_quality import service as quality
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
 from custinfo.customers.repository import CustomerRow
 from custinfo.customers.web import FormState, form_state, saving
@@ -42,11 +44,12 @@ def _tags_by_code(session: Session) -> dict[str, Any]:
 
 def _nav(principal: Principal, session: Session) -> dict[str, Any]:
     return {
-        "can_propose": can(principal, "proposal.create"),
+        "can_propose": can(principal, Permission.PROPOSAL_CREATE),
         "can_review": governance.can_review(session, principal),
-        "can_run": can(principal, "classification.run"),
-        "can_quality": can(principal, "tag.quality.read"),
-        "can_read_proposals": governance.can_read(session, principal) or can(principal, "proposal.create"),
+        "can_run": can(principal, Permission.CLASSIFICATION_RUN),
+        "can_quality": can(principal, Permission.TAG_QUALITY_READ),
+        "can_read_proposals": governance.can_read(session, principal)
+        or can(principal, Permission.PROPOSAL_CREATE),
     }
 
 
@@ -88,7 +91,7 @@ def catalogue(
     request: Request, session: DbSession, principal: WebUser, flash: str | None = None
 ) -> HTMLResponse:
     """Categories and their tags with current sizes (标签目录)."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     return _catalogue_page(request, session, principal, FormState(), flash=flash)
 
 
@@ -156,7 +159,7 @@ def _editor_page(
     status_code: int = 200,
     **extra: Any,
 ) -> HTMLResponse:
-    require(principal, "proposal.create")
+    require(principal, Permission.PROPOSAL_CREATE)
     current = classification.current_rule_set(session)
     return render(
         request,
@@ -201,7 +204,7 @@ def _as_of(form: dict[str, str]) -> date:
 @router.post(f"{BASE}/rules/preview", response_class=HTMLResponse)
 def rule_preview(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> HTMLResponse:
     """Impact of the edited thresholds: entering and leaving customers per tag, with a sample (预览影响)."""
-    require(principal, "proposal.create")
+    require(principal, Permission.PROPOSAL_CREATE)
     current = classification.current_rule_set(session)
     try:
         candidate = editor.apply_form(current.definition, form)
@@ -226,7 +229,7 @@ def rule_preview(request: Request, session: DbSession, principal: WebUser, form:
 @router.post(f"{BASE}/rules/propose", response_class=HTMLResponse)
 def rule_propose(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
     """Submit the edited rule set for approval (提交审批); the preview is stored with the proposal."""
-    require(principal, "proposal.create")
+    require(principal, Permission.PROPOSAL_CREATE)
     current = classification.current_rule_set(session)
     try:
         with saving(session):
@@ -263,7 +266,7 @@ def versions(
     flash: str | None = None,
 ) -> HTMLResponse:
     """Rule-set versions (版本历史) with the diff of two of them and re-activation as a proposal."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     rows = classification.rule_set_versions(session)
     by_number = {v.number: v for v in rows}
     diff = None
@@ -406,7 +409,7 @@ def runs(
     flash: str | None = None,
 ) -> HTMLResponse:
     """Classification runs (运行记录): duration, counts, movers; "run now" for steward and admin."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     rows, total = classification.list_runs(session, mode or None, page, PAGE_SIZE)
     return render(
         request,
@@ -424,7 +427,7 @@ def runs(
 @router.post(f"{BASE}/runs", response_class=HTMLResponse)
 def run_now(session: DbSession, principal: WebUser) -> Response:
     """Start a full run now (立即运行)."""
-    require(principal, "classification.run")
+    require(principal, Permission.CLASSIFICATION_RUN)
     run = classification.run_full(session, trigger="manual", actor=principal.username)
     return see_other(f"{BASE}/runs/{run.id}?flash=run_done")
 
@@ -434,7 +437,7 @@ def run_detail(
     request: Request, session: DbSession, principal: WebUser, run_id: int, flash: str | None = None
 ) -> HTMLResponse:
     """One run: counts per tag before and after, and the customers that moved."""
-    require(principal, "classification.read")
+    require(principal, Permission.CLASSIFICATION_READ)
     run = classification.get_run(session, run_id)
     before, after = run.counts_before or {}, run.counts_after or {}
     codes = sorted(set(before) | set(after))
@@ -495,8 +498,8 @@ def quality_page(
         reviews=quality.reviews(session),
         tags=_tags_by_code(session),
         flash=flash,
-        can_resolve=can(principal, "correction.resolve"),
-        can_complete=can(principal, "tag.quality.review"),
+        can_resolve=can(principal, Permission.CORRECTION_RESOLVE),
+        can_complete=can(principal, Permission.TAG_QUALITY_REVIEW),
         manual_codes=governance.manual_tag_codes(session),
     )
 
@@ -524,7 +527,7 @@ def corrections(
         status=status,
         tags=_tags_by_code(session),
         flash=flash,
-        can_resolve=can(principal, "correction.resolve"),
+        can_resolve=can(principal, Permission.CORRECTION_RESOLVE),
         manual_codes=governance.manual_tag_codes(session),
     )
 
@@ -553,8 +556,8 @@ def tags_tab_context(
         "tag_views": views,
         "tag_index": _tags_by_code(session),
         "open_corrections": open_corrections,
-        "can_correct": can(principal, "tag.correct"),
-        "can_propose": can(principal, "proposal.create"),
+        "can_correct": can(principal, Permission.TAG_CORRECT),
+        "can_propose": can(principal, Permission.PROPOSAL_CREATE),
         "manual_codes": governance.manual_tag_codes(session),
         "customer_proposals": governance.proposals_for_customer(session, customer_id),
         "tag_form": extra.get("tag_form") or FormState(),
@@ -591,7 +594,7 @@ def propose_manual(
     request: Request, session: DbSession, principal: WebUser, customer_id: int, form: FormFields
 ) -> Response:
     """Propose adding or removing VIP / strategic partner on this customer (提议人工标签)."""
-    if not can(principal, "proposal.create"):
+    if not can(principal, Permission.PROPOSAL_CREATE):
         raise NotPermitted("error.permission", permission="proposal.create")
     payload = {
         "customer_id": customer_id,

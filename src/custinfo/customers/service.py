@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from custinfo.audit import service as audit_service
 from custinfo.auth.models import User
-from custinfo.auth.policy import Principal, can, require
+from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.service import user_by_username
-from custinfo.classification.quality import record_usage as record_tag_usage
+from custinfo.classification.tag_quality.service import record_usage as record_tag_usage
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
 from custinfo.core.fields import validate
 from custinfo.core.uow import actor_of
@@ -48,7 +48,7 @@ def list_customers(
     session: Session, principal: Principal, filters: CustomerFilter, page: int = 1, size: int = 20
 ) -> tuple[list[CustomerRow], int, bool]:
     """A page of the customers the principal may see, with the (capped) total."""
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     errors = []
     if page < 1:
         errors.append(FieldError("page", "integer.range", {"min": 1, "max": 1_000_000}))
@@ -65,7 +65,7 @@ def list_customers(
 
 def get_customer(session: Session, principal: Principal, customer_id: int) -> CustomerRow:
     """One customer in the principal's scope, with owner and department names."""
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     customer = repository.get_customer(session, principal, customer_id)
     owner, department = repository.owner_and_department(session, customer)
     return CustomerRow(customer, owner, department)
@@ -84,7 +84,7 @@ def _check_unique(session: Session, cleaned: dict[str, Any], exclude_id: int | N
 def _resolve_owner(session: Session, principal: Principal, username: str | None) -> User:
     if username is None or username == principal.username:
         return session.get_one(User, principal.user_id)
-    if not can(principal, "customer.reassign"):
+    if not can(principal, Permission.CUSTOMER_REASSIGN):
         raise Invalid([FieldError("owner", "owner.not_allowed")])
     try:
         owner = user_by_username(session, username)
@@ -112,7 +112,7 @@ def _derive(kind: str, cleaned: dict[str, Any], current: Customer | None) -> Non
 
 def create_customer(session: Session, principal: Principal, data: dict[str, Any]) -> CustomerRow:
     """Validate and create a customer owned by the caller (or the named owner)."""
-    require(principal, "customer.create")
+    require(principal, Permission.CUSTOMER_CREATE)
     kind = data.get("kind")
     if kind not in KINDS:
         raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(KINDS)})])
@@ -130,7 +130,7 @@ def update_customer(
     session: Session, principal: Principal, customer_id: int, data: dict[str, Any]
 ) -> CustomerRow:
     """Apply a partial update; a stale `version` is refused with 409."""
-    require(principal, "customer.update")
+    require(principal, Permission.CUSTOMER_UPDATE)
     customer = repository.get_customer(session, principal, customer_id)
     view_for(session, principal).require_writable(
         "customer", {k: v for k, v in data.items() if k not in ("kind", "version")}
@@ -158,7 +158,7 @@ def update_customer(
 
 def delete_customer(session: Session, principal: Principal, customer_id: int, version: int | None) -> None:
     """Delete a customer and its children (history is kept)."""
-    require(principal, "customer.delete")
+    require(principal, Permission.CUSTOMER_DELETE)
     customer = repository.get_customer(session, principal, customer_id)
     check_version(customer.version, version)
     session.delete(customer)
@@ -172,7 +172,7 @@ def company_size(customer: Customer) -> str | None:
 
 def list_contacts(session: Session, principal: Principal, customer_id: int) -> list[Contact]:
     """Contacts of a customer in scope."""
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     repository.get_customer(session, principal, customer_id)
     return repository.contacts_of(session, customer_id)
 
@@ -186,7 +186,7 @@ def _company(session: Session, principal: Principal, customer_id: int) -> Custom
 
 def add_contact(session: Session, principal: Principal, customer_id: int, data: dict[str, Any]) -> Contact:
     """Add a contact person to a company customer."""
-    require(principal, "contact.write")
+    require(principal, Permission.CONTACT_WRITE)
     _company(session, principal, customer_id)
     cleaned = validate(CONTACT_FIELDS, data, kind="*", ignore=("version",))
     if cleaned.get("in_post") is None:
@@ -201,7 +201,7 @@ def update_contact(
     session: Session, principal: Principal, customer_id: int, contact_id: int, data: dict[str, Any]
 ) -> Contact:
     """Change a contact; marking them as left records the date and stops messages."""
-    require(principal, "contact.write")
+    require(principal, Permission.CONTACT_WRITE)
     repository.get_customer(session, principal, customer_id)
     contact = repository.contact_of(session, customer_id, contact_id)
     view_for(session, principal).require_writable(
@@ -225,7 +225,7 @@ def update_contact(
 
 def delete_contact(session: Session, principal: Principal, customer_id: int, contact_id: int) -> None:
     """Remove a contact entered by mistake (one who left should be marked, not deleted)."""
-    require(principal, "contact.write")
+    require(principal, Permission.CONTACT_WRITE)
     repository.get_customer(session, principal, customer_id)
     session.delete(repository.contact_of(session, customer_id, contact_id))
     session.flush()
@@ -233,14 +233,14 @@ def delete_contact(session: Session, principal: Principal, customer_id: int, con
 
 def list_needs(session: Session, principal: Principal, customer_id: int) -> list[NeedEntry]:
     """The needs log of a customer in scope, newest first."""
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     repository.get_customer(session, principal, customer_id)
     return repository.needs_of(session, customer_id)
 
 
 def add_need(session: Session, principal: Principal, customer_id: int, data: dict[str, Any]) -> NeedEntry:
     """Append a dated entry to the needs log (entries are never overwritten)."""
-    require(principal, "need.write")
+    require(principal, Permission.NEED_WRITE)
     repository.get_customer(session, principal, customer_id)
     cleaned = validate(NEED_FIELDS, data, kind="*")
     low, high = cleaned.get("budget_min"), cleaned.get("budget_max")
@@ -254,6 +254,6 @@ def add_need(session: Session, principal: Principal, customer_id: int, data: dic
 
 def customer_history(session: Session, principal: Principal, customer_id: int) -> list[Any]:
     """The change history of a customer in scope (newest first)."""
-    require(principal, "customer.read")
+    require(principal, Permission.CUSTOMER_READ)
     repository.get_customer(session, principal, customer_id)
     return audit_service.customer_history(session, customer_id)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from custinfo.activity import service as activity
 from custinfo.activity.fields import CONTRACT_FIELDS, ORDER_FIELDS, interaction_fields
 from custinfo.auth.deps import DbSession, language_of, settings_of
-from custinfo.auth.policy import Principal, can, require
+from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import service as classification
 from custinfo.core.errors import Conflict, DomainError, FieldError, Invalid
@@ -140,7 +140,7 @@ def customer_form_sections(kind: str, language: str, with_owner: bool) -> list[t
 
 def _customer_data(kind: str, form: dict[str, str], principal: Principal) -> dict[str, str]:
     """The submitted values of exactly the inputs the form shows for this kind and user."""
-    sections = customer_form_sections(kind, "zh_CN", can(principal, "customer.reassign"))
+    sections = customer_form_sections(kind, "zh_CN", can(principal, Permission.CUSTOMER_REASSIGN))
     return {f.name: form.get(f.name, "") for _, fields in sections for f in fields}
 
 
@@ -236,7 +236,7 @@ def customer_list(
         pages=pages,
         page_numbers=page_window(page, pages, capped),
         flash=flash,
-        can_create=can(principal, "customer.create"),
+        can_create=can(principal, Permission.CUSTOMER_CREATE),
         show_owner_filter=principal.role != "sales",
         tag_choices=classification.list_tags(session),
     )
@@ -251,7 +251,7 @@ def customer_list(
 class ActivityTab:
     """An activity tab: its fields, the permission to add, and the service calls."""
 
-    permission: str
+    permission: Permission
     specs: Callable[[str], tuple[FieldSpec, ...]]
     lister: Callable[..., tuple[list[Any], int, bool]]
     creator: Callable[[Session, Principal, dict[str, Any], str], Any]
@@ -259,7 +259,7 @@ class ActivityTab:
 
 ACTIVITY_TABS = {
     "orders": ActivityTab(
-        "order.write",
+        Permission.ORDER_WRITE,
         lambda _zone: ORDER_FIELDS,
         lambda s, p, cid, page, zone: activity.list_orders(
             s, p, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
@@ -267,7 +267,7 @@ ACTIVITY_TABS = {
         lambda s, p, data, _zone: activity.create_order(s, p, data),
     ),
     "contracts": ActivityTab(
-        "contract.write",
+        Permission.CONTRACT_WRITE,
         lambda _zone: CONTRACT_FIELDS,
         lambda s, p, cid, page, zone: activity.list_contracts(
             s, p, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
@@ -275,7 +275,7 @@ ACTIVITY_TABS = {
         lambda s, p, data, _zone: activity.create_contract(s, p, data),
     ),
     "interactions": ActivityTab(
-        "interaction.create",
+        Permission.INTERACTION_CREATE,
         interaction_fields,
         lambda s, p, cid, page, zone: activity.list_interactions(
             s, p, zone, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
@@ -323,7 +323,7 @@ def _tab_context(
             "contacts": [shape_row(view_for(session, principal), "contact", c) for c in contacts],
             "contact_fields": fields,
             "edit_form": edit_state,
-            "can_write": can(principal, "contact.write"),
+            "can_write": can(principal, Permission.CONTACT_WRITE),
         }
     if tab == "needs":
         return {
@@ -332,7 +332,7 @@ def _tab_context(
                 for n in service.list_needs(session, principal, customer_id)
             ],
             "need_fields": [form_field(s, language) for s in NEED_FIELDS],
-            "can_write": can(principal, "need.write"),
+            "can_write": can(principal, Permission.NEED_WRITE),
         }
     if tab == "tags":
         from custinfo.classification.web import tags_tab_context  # classification draws its own tab
@@ -373,8 +373,8 @@ def show_customer(
         "customer": row.customer,
         "tab": tab,
         "tabs": tabs,
-        "can_edit": can(principal, "customer.update"),
-        "can_delete": can(principal, "customer.delete"),
+        "can_edit": can(principal, Permission.CUSTOMER_UPDATE),
+        "can_delete": can(principal, Permission.CUSTOMER_DELETE),
         "company_size": service.company_size(row.customer),
         "masked_fields": getattr(row.customer, "masked", []),
         **extra,
@@ -388,7 +388,7 @@ def show_customer(
 @router.get("/customers/new", response_class=HTMLResponse)
 def new_customer(request: Request, principal: WebUser, kind: str | None = None) -> HTMLResponse:
     """The create form for a kind (or the choice of kind)."""
-    require(principal, "customer.create")
+    require(principal, Permission.CUSTOMER_CREATE)
     if kind not in KINDS:
         return render(request, "customers/choose_kind.html")
     return _customer_form(request, principal, kind, FormState())
@@ -408,11 +408,13 @@ def _customer_form(
         "customers/form.html",
         status_code=status_code,
         kind=kind,
-        sections=customer_form_sections(kind, language_of(request), can(principal, "customer.reassign")),
+        sections=customer_form_sections(
+            kind, language_of(request), can(principal, Permission.CUSTOMER_REASSIGN)
+        ),
         state=state,
         row=row,
         submitted=submitted,
-        can_delete=row is not None and can(principal, "customer.delete"),
+        can_delete=row is not None and can(principal, Permission.CUSTOMER_DELETE),
     )
 
 
@@ -468,7 +470,7 @@ def _unreadable(session: Session, principal: Principal) -> frozenset[str]:
 @router.get("/customers/{customer_id}/edit", response_class=HTMLResponse)
 def edit_customer(request: Request, session: DbSession, principal: WebUser, customer_id: int) -> HTMLResponse:
     """The edit form with the stored values and version."""
-    require(principal, "customer.update")
+    require(principal, Permission.CUSTOMER_UPDATE)
     row = service.get_customer(session, principal, customer_id)
     values = _current_values(row, _unreadable(session, principal))
     return _customer_form(
@@ -514,7 +516,7 @@ def confirm_delete(
     request: Request, session: DbSession, principal: WebUser, customer_id: int
 ) -> HTMLResponse:
     """Ask before deleting a customer."""
-    require(principal, "customer.delete")
+    require(principal, Permission.CUSTOMER_DELETE)
     row = service.get_customer(session, principal, customer_id)
     return render(request, "customers/delete.html", row=row, customer=row.customer)
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from custinfo.audit.events import AccessDecided, AccessRequested, PermissionChanged, SensitiveFieldRead
 from custinfo.auth.models import User
-from custinfo.auth.policy import Principal, can, in_natural_scope, require
+from custinfo.auth.policy import Permission, Principal, can, in_natural_scope, require
 from custinfo.core.db import utcnow
 from custinfo.core.errors import FieldError, Invalid, NotFound, NotPermitted
 from custinfo.core.uow import record
@@ -40,13 +40,13 @@ MAX_REASON = 1000
 
 def current_catalogue(session: Session, principal: Principal) -> Catalogue:
     """The catalogue in force (levels, visibility per role, masks)."""
-    require(principal, "field_levels.read")
+    require(principal, Permission.FIELD_LEVELS_READ)
     return catalogue.current(session)
 
 
 def catalogue_history(session: Session, principal: Principal) -> list[FieldCatalogueVersion]:
     """Every catalogue version, newest first."""
-    require(principal, "field_levels.read")
+    require(principal, Permission.FIELD_LEVELS_READ)
     return catalogue.history(session)
 
 
@@ -73,7 +73,7 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[st
 
 def change_catalogue(session: Session, principal: Principal, document: Any, reason: str | None) -> Catalogue:
     """Store a new catalogue version (admin only); each changed entry is audited as PermissionChanged."""
-    require(principal, "field_levels.manage")
+    require(principal, Permission.FIELD_LEVELS_MANAGE)
     errors = catalogue.problems(document)
     if not reason or not reason.strip():
         errors.append(FieldError("reason", "field.required"))
@@ -135,7 +135,7 @@ def may_decide(
 
     `customers` (id → name, department), when given, saves looking the customer's department up.
     """
-    if request.requester_id == principal.user_id or not can(principal, "access.approve"):
+    if request.requester_id == principal.user_id or not can(principal, Permission.ACCESS_APPROVE):
         return False
     if principal.role == "admin":
         return True
@@ -189,7 +189,7 @@ def _row(session: Session, principal: Principal, request: AccessRequest, now: da
 
 def create_request(session: Session, principal: Principal, data: dict[str, Any]) -> RequestRow:
     """Ask for clear access to a level (L2/L3) or to one customer, with a reason."""
-    require(principal, "access.request")
+    require(principal, Permission.ACCESS_REQUEST)
     errors: list[FieldError] = []
     target = data.get("target")
     level, customer_id = data.get("level"), data.get("customer_id")
@@ -244,7 +244,7 @@ def list_requests(session: Session, principal: Principal, queue: bool = False) -
         stmt = select(AccessRequest).where(AccessRequest.requester_id == principal.user_id)
         rows = session.scalars(stmt.order_by(AccessRequest.id.desc()).limit(500))
         return _rows(session, principal, list(rows), now)
-    require(principal, "access.approve")
+    require(principal, Permission.ACCESS_APPROVE)
     stmt = select(AccessRequest).where(
         AccessRequest.status == "pending", AccessRequest.requester_id != principal.user_id
     )
@@ -287,7 +287,7 @@ def decide(
     session: Session, principal: Principal, request_id: int, approve: bool, comment: str | None
 ) -> RequestRow:
     """Approve (the grant runs `days` days from now) or reject a pending request."""
-    require(principal, "access.approve")
+    require(principal, Permission.ACCESS_APPROVE)
     request = session.get(AccessRequest, request_id, with_for_update=True)
     if request is None or not may_decide(session, principal, request):
         if request is not None and request.requester_id == principal.user_id:

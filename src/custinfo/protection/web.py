@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import DbSession, language_of
-from custinfo.auth.policy import Principal, can
+from custinfo.auth.policy import Permission, Principal, can
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.problems import field_errors_of, render_field_error
@@ -47,7 +47,7 @@ def _requests_page(
         flash=flash,
         errors=errors or [],
         values=values or {},
-        can_approve=can(principal, "access.approve"),
+        can_approve=can(principal, Permission.ACCESS_APPROVE),
     )
 
 
@@ -71,7 +71,7 @@ def _field_levels_page(
         levels=LEVELS,
         roles=sorted(current.document.get("roles", {})),
         history=service.catalogue_history(session, principal),
-        can_manage=can(principal, "field_levels.manage"),
+        can_manage=can(principal, Permission.FIELD_LEVELS_MANAGE),
         flash=flash,
         errors=errors or [],
     )

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from custinfo.auth.policy import Principal, can, require
-from custinfo.classification import governance
+from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.classification import service as classification
-from custinfo.classification.governance_models import (
+from custinfo.classification.governance import service as governance
+from custinfo.classification.governance.models import (
     CORRECTION_OUTCOMES,
     CORRECTION_STATUSES,
     USAGE_KINDS,
@@ -100,7 +100,7 @@ def report_correction(
     session: Session, principal: Principal, customer_id: int, tag_code: str, reason: str
 ) -> TagCorrection:
     """A user marks a tag on a customer as wrong, with a reason; a steward resolves it later."""
-    require(principal, "tag.correct")
+    require(principal, Permission.TAG_CORRECT)
     customers.get_customer(session, principal, customer_id)  # out of scope → 404
     reason = governance._text(reason, "reason")
     known = _tag_names(session)
@@ -141,8 +141,8 @@ def list_corrections(
             [FieldError("status", "vocabulary.unknown", {"allowed": ", ".join(CORRECTION_STATUSES)})]
         )
     stmt = select(TagCorrection)
-    if not (can(principal, "correction.resolve") or can(principal, "tag.quality.read")):
-        require(principal, "tag.correct")
+    if not (can(principal, Permission.CORRECTION_RESOLVE) or can(principal, Permission.TAG_QUALITY_READ)):
+        require(principal, Permission.TAG_CORRECT)
         stmt = stmt.where(TagCorrection.reported_by == principal.username)
     if status:
         stmt = stmt.where(TagCorrection.status == status)
@@ -165,7 +165,7 @@ def resolve_correction(
     remove the tag from the customer, reviewed like any other; outcome `rule_fix`
     keeps the note for the next rule change.
     """
-    require(principal, "correction.resolve")
+    require(principal, Permission.CORRECTION_RESOLVE)
     correction = session.get(TagCorrection, correction_id)
     if correction is None:
         raise NotFound("error.correction_not_found", id=correction_id)
@@ -230,7 +230,7 @@ def complete_review(
     session: Session, principal: Principal, notes: str | None = None, today: date | None = None
 ) -> QualityReview:
     """Record that the periodic quality review was done today (steward)."""
-    require(principal, "tag.quality.review")
+    require(principal, Permission.TAG_QUALITY_REVIEW)
     review = QualityReview(
         reviewed_on=today or date.today(),
         reviewer=principal.username,
@@ -264,7 +264,7 @@ def _first_assignment_day(session: Session) -> date | None:
 
 def quality_report(session: Session, principal: Principal, as_of: date | None = None) -> QualityReport:
     """Per-tag figures over the configured window ending `as_of`, anomalies and the review reminder."""
-    require(principal, "tag.quality.read")
+    require(principal, Permission.TAG_QUALITY_READ)
     as_of = as_of or date.today()
     window = int(governance.setting(session, "churn_window_days"))
     swallow = float(governance.setting(session, "anomaly_swallow_share"))

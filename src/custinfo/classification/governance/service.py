@@ -31,9 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from custinfo.audit.events import ProposalDecided
-from custinfo.auth.policy import Principal, can, require
+from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.classification import service as classification
-from custinfo.classification.governance_models import (
+from custinfo.classification.governance.models import (
     PROPOSAL_KINDS,
     PROPOSAL_STATUSES,
     GovernanceSetting,
@@ -67,7 +67,7 @@ def setting(session: Session, key: str) -> Any:
 
 def set_setting(session: Session, principal: Principal, key: str, value: Any) -> None:
     """Change a governance setting (admin only)."""
-    require(principal, "user.manage")
+    require(principal, Permission.USER_MANAGE)
     if key not in default_settings():
         raise Invalid([FieldError("key", "vocabulary.unknown", {"allowed": ", ".join(default_settings())})])
     row = session.get(GovernanceSetting, key)
@@ -87,12 +87,12 @@ def reviewer_roles(session: Session) -> list[str]:
 
 def can_review(session: Session, principal: Principal) -> bool:
     """Whether the principal's role may approve, reject or send back proposals."""
-    return can(principal, "proposal.review") or principal.role in reviewer_roles(session)
+    return can(principal, Permission.PROPOSAL_REVIEW) or principal.role in reviewer_roles(session)
 
 
 def can_read(session: Session, principal: Principal) -> bool:
     """Whether the principal may see the proposals and their history."""
-    return can(principal, "proposal.read") or can_review(session, principal)
+    return can(principal, Permission.PROPOSAL_READ) or can_review(session, principal)
 
 
 # --- engine bridge ----------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def list_proposals(
     size: int = 50,
 ) -> tuple[list[Proposal], int]:
     """Proposals newest first, optionally by status (`open` = pending or sent back) and kind."""
-    if not can_read(session, principal) and not can(principal, "proposal.create"):
+    if not can_read(session, principal) and not can(principal, Permission.PROPOSAL_CREATE):
         raise NotPermitted("error.permission", permission="proposal.read")
     stmt = select(Proposal)
     if status == "open":
@@ -287,7 +287,7 @@ def list_proposals(
 
 def get_proposal(session: Session, principal: Principal, proposal_id: int) -> Proposal:
     """One proposal with all its steps."""
-    if not can_read(session, principal) and not can(principal, "proposal.create"):
+    if not can_read(session, principal) and not can(principal, Permission.PROPOSAL_CREATE):
         raise NotPermitted("error.permission", permission="proposal.read")
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
@@ -337,7 +337,7 @@ def propose(
     title: str | None = None,
 ) -> Proposal:
     """Create a proposal (data steward); a rule change gets its impact preview stored now."""
-    require(principal, "proposal.create")
+    require(principal, Permission.PROPOSAL_CREATE)
     reason = _text(reason, "reason")
     title = _text(title, "title", required=False, limit=200)
     cleaned, impact, customer_id = _clean(session, principal, kind, payload)
@@ -368,7 +368,7 @@ def revise(
     comment: str | None = None,
 ) -> Proposal:
     """The proposer changes a proposal that was sent back and resubmits it (re-computing the preview)."""
-    require(principal, "proposal.create")
+    require(principal, Permission.PROPOSAL_CREATE)
     proposal = get_proposal(session, principal, proposal_id)
     if proposal.proposed_by != principal.username:
         raise NotPermitted("proposal.not_proposer")

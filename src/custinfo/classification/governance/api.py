@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
-from custinfo.classification import governance, quality
-from custinfo.classification.governance_models import Proposal
-from custinfo.classification.governance_schemas import (
+from custinfo.classification.governance import service as governance
+from custinfo.classification.governance.models import Proposal
+from custinfo.classification.governance.schemas import (
     CorrectionIn,
     CorrectionOut,
     DecisionIn,
@@ -23,6 +23,7 @@ from custinfo.classification.governance_schemas import (
     ReviseIn,
     TagQualityOut,
 )
+from custinfo.classification.tag_quality import service as quality
 
 router = APIRouter(tags=["governance"])
 

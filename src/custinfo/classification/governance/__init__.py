@@ -1,0 +1,1 @@
+"""Tag governance: proposals, reviews and the settings that steer them."""

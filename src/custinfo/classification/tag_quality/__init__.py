@@ -1,0 +1,1 @@
+"""Tag quality: usage, corrections, anomalies and the periodic review."""
