@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, union, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
 from custinfo.classification.features import DEFAULT_ZONE
+from custinfo.classification.governance.models import TagUsage
 from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagAssignment
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, NotFound
@@ -340,3 +341,35 @@ def list_runs(
         session.scalars(stmt.order_by(ClassificationRun.id.desc()).limit(size).offset((page - 1) * size))
     )
     return rows, int(session.scalar(count) or 0)
+
+
+def carries_tag(tag_code: str) -> ColumnElement[bool]:
+    """SQL predicate on customers: the customer carries this tag now."""
+    return exists().where(
+        TagAssignment.customer_id == Customer.id,
+        TagAssignment.tag_code == tag_code,
+        TagAssignment.valid_to.is_(None),
+    )
+
+
+def has_code(code: str) -> ColumnElement[bool]:
+    """SQL predicate on customers: the current classification code is exactly `code`."""
+    return Customer.classification_code == code
+
+
+def codes_of(session: Session, customer_ids: list[int]) -> dict[int, str | None]:
+    """Current classification code per customer id (None when not classified yet)."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, Customer.classification_code).where(Customer.id.in_(customer_ids))
+    )
+    found: dict[int, str | None] = dict.fromkeys(customer_ids)
+    found.update({customer_id: code for customer_id, code in rows})
+    return found
+
+
+def add_usage(session: Session, tag_code: str, kind: str, actor: str) -> None:
+    """Store one use of a tag (filter, segment, export)."""
+    session.add(TagUsage(tag_code=tag_code, kind=kind, actor=actor, occurred_at=utcnow()))
+    session.flush()

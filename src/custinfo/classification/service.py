@@ -11,17 +11,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import Permission, Principal, require
 from custinfo.classification import engine, explain, repository, rules, taxonomy
 from custinfo.classification.engine import Impact
-from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagAssignment, TagCategory
+from custinfo.classification.governance.models import USAGE_KINDS
+from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagCategory
 from custinfo.classification.repository import AssignmentView, ReportCell
 from custinfo.classification.rules import Change
 from custinfo.core.errors import FieldError, Invalid, NotFound
-from custinfo.customers.models import Customer
+from custinfo.core.uow import actor_of
 from custinfo.customers.repository import get_customer
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "activate_version",
     "categories",
     "classification_report",
+    "code_filter",
+    "codes_of",
     "create_tag",
     "current_rule_set",
     "customer_tag_codes",
@@ -40,15 +43,17 @@ __all__ = [
     "get_run",
     "get_tag",
     "get_version",
-    "has_tag",
+    "list_filters",
     "list_runs",
     "list_tags",
     "preview_rule_set",
     "publish_rule_set",
+    "record_usage",
     "rule_set_versions",
     "run_full",
     "run_incremental",
     "set_manual_tag",
+    "tag_filter",
     "tag_members",
     "validate_definition",
 ]
@@ -257,13 +262,37 @@ def customer_tag_codes(session: Session, customer_ids: list[int]) -> dict[int, l
     return repository.open_tag_codes(session, customer_ids)
 
 
-def has_tag(tag_code: str) -> ColumnElement[bool]:
-    """SQL predicate on customers: the customer carries this tag now (for list filters)."""
-    return exists().where(
-        TagAssignment.customer_id == Customer.id,
-        TagAssignment.tag_code == tag_code,
-        TagAssignment.valid_to.is_(None),
-    )
+def tag_filter(session: Session, tag_code: str, usage: str = "filter") -> ColumnElement[bool]:
+    """SQL predicate on customers: carries the tag now; records the use for the tag quality review."""
+    record_usage(session, tag_code, usage)
+    return repository.carries_tag(tag_code)
+
+
+def list_filters(session: Session, tag: str | None, code: str | None) -> list[ColumnElement[bool]]:
+    """Predicates on customers for a list filtered by tag and/or classification code (None: no filter)."""
+    extra = [tag_filter(session, tag)] if tag else []
+    if code:
+        extra.append(code_filter(code))
+    return extra
+
+
+def code_filter(code: str) -> ColumnElement[bool]:
+    """SQL predicate on customers: the current classification code is exactly `code`."""
+    return repository.has_code(code)
+
+
+def codes_of(session: Session, customer_ids: list[int]) -> dict[int, str | None]:
+    """Current classification code of each given customer (None when not classified yet)."""
+    return repository.codes_of(session, customer_ids)
+
+
+def record_usage(session: Session, tag_code: str, kind: str = "filter") -> None:
+    """Note that a tag was used (a list filtered by it, a segment or an export built on it)."""
+    if kind not in USAGE_KINDS:
+        raise ValueError(f"unknown usage kind {kind!r}")
+    code = tag_code.strip()[:60]
+    if code:
+        repository.add_usage(session, code, kind, actor_of(session).username)
 
 
 def tag_members(

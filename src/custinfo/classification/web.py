@@ -121,7 +121,7 @@ def members(
 ) -> HTMLResponse:
     """Customers carrying a tag, now or on a past date (标签成员)."""
     rows, total = classification.tag_members(session, principal, code, as_of, page, PAGE_SIZE)
-    quality.record_usage(session, code, "filter")
+    classification.record_usage(session, code, "filter")
     return render(
         request,
         "classification/members.html",

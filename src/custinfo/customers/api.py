@@ -25,14 +25,18 @@ from custinfo.protection.views import FieldView, present, present_values, view_f
 router = APIRouter(tags=["customers"])
 
 
-def customer_out(row: CustomerRow, view: FieldView, tags: list[str] | None = None) -> CustomerOut:
+def customer_out(
+    row: CustomerRow, view: FieldView, tags: list[str] | None = None, code: str | None = None
+) -> CustomerOut:
     """Build the API shape of a customer as the field view lets the caller see it.
 
-    `tags` are the customer's current tag codes when the caller fetched them in bulk (a list page).
+    `tags` and `code` are the customer's current tag codes and classification code when the caller
+    fetched them in bulk (a list page); otherwise they are looked up here.
     """
     c = row.customer
     if tags is None:
         tags = classification.customer_tag_codes(view.session, [c.id])[c.id]
+        code = classification.codes_of(view.session, [c.id])[c.id]
     values = dict(
         id=c.id,
         kind=c.kind,
@@ -43,7 +47,7 @@ def customer_out(row: CustomerRow, view: FieldView, tags: list[str] | None = Non
         purpose=c.purpose,
         version=c.version,
         tags=tags,
-        classification_code=c.classification_code,
+        classification_code=code,
         mobile=c.mobile,
         email=c.email,
         region=c.region,
@@ -90,14 +94,21 @@ def list_customers(
     size: Annotated[int, Query(ge=1, le=200)] = 20,
 ) -> CustomerPage:
     """Customers in the caller's scope, newest first; `total` is counted up to 100,000."""
-    filters = CustomerFilter(
-        q=q, kind=kind, industry=industry, owner=owner, tag=tag, classification_code=classification_code
+    filters = CustomerFilter(q=q, kind=kind, industry=industry, owner=owner)
+    rows, total, capped = service.list_customers(
+        session,
+        principal,
+        filters,
+        page,
+        size,
+        extra=classification.list_filters(session, tag, classification_code),
     )
-    rows, total, capped = service.list_customers(session, principal, filters, page, size)
     view = view_for(session, principal)
-    tags = classification.customer_tag_codes(session, [r.customer.id for r in rows])  # one query per page
+    ids = [r.customer.id for r in rows]
+    tags = classification.customer_tag_codes(session, ids)  # one query per page
+    codes = classification.codes_of(session, ids)
     return CustomerPage(
-        items=[customer_out(r, view, tags[r.customer.id]) for r in rows],
+        items=[customer_out(r, view, tags[r.customer.id], codes[r.customer.id]) for r in rows],
         page=page,
         size=size,
         total=total,

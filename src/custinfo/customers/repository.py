@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from custinfo.auth.models import Department, User
@@ -21,15 +22,17 @@ BLIND_INDEXED = frozenset({"id_number", "bank_account"})
 
 @dataclass(frozen=True)
 class CustomerFilter:
-    """List filters: free-text `q`, kind, industry, owner username, department id."""
+    """List filters the customers domain knows: free-text `q`, kind, industry, owner username, department id.
+
+    Filters other domains own (a tag, a classification code, a segment) arrive as SQL predicates
+    from the edge, which asks the owning domain for them.
+    """
 
     q: str | None = None
     kind: str | None = None
     industry: str | None = None
     owner: str | None = None
     department_id: int | None = None
-    tag: str | None = None
-    classification_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,20 +100,19 @@ def _filtered(principal: Principal, filters: CustomerFilter) -> Select[Customer]
         )
     if filters.department_id:
         stmt = stmt.where(Customer.department_id == filters.department_id)
-    if filters.tag:
-        from custinfo.classification.service import has_tag  # classification owns the assignments
-
-        stmt = stmt.where(has_tag(filters.tag))
-    if filters.classification_code:
-        stmt = stmt.where(Customer.classification_code == filters.classification_code)
     return stmt
 
 
 def list_customers(
-    session: Session, principal: Principal, filters: CustomerFilter, page: int, size: int
+    session: Session,
+    principal: Principal,
+    filters: CustomerFilter,
+    page: int,
+    size: int,
+    extra: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[CustomerRow], int, bool]:
-    """One page (newest first) and the match count, counted up to TOTAL_CAP."""
-    base = _filtered(principal, filters)
+    """One page (newest first) and the match count, counted up to TOTAL_CAP; `extra` narrows further."""
+    base = _filtered(principal, filters).where(*extra)
     rows_stmt = (
         base.add_columns(User.username, Department.name)
         .outerjoin(User, User.id == Customer.owner_id)

@@ -6,16 +6,17 @@ and only flush: the caller's unit of work commits, so nothing is half-saved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from custinfo.audit import service as audit_service
 from custinfo.auth.models import User
 from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.service import user_by_username
-from custinfo.classification.tag_quality.service import record_usage as record_tag_usage
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
 from custinfo.core.fields import validate
 from custinfo.core.uow import actor_of
@@ -45,9 +46,18 @@ __all__ = [
 
 
 def list_customers(
-    session: Session, principal: Principal, filters: CustomerFilter, page: int = 1, size: int = 20
+    session: Session,
+    principal: Principal,
+    filters: CustomerFilter,
+    page: int = 1,
+    size: int = 20,
+    *,
+    extra: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[CustomerRow], int, bool]:
-    """A page of the customers the principal may see, with the (capped) total."""
+    """A page of the customers the principal may see, with the (capped) total.
+
+    `extra` are predicates on customers that another domain supplied through the edge (a tag filter).
+    """
     require(principal, Permission.CUSTOMER_READ)
     errors = []
     if page < 1:
@@ -58,9 +68,7 @@ def list_customers(
         errors.append(FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(KINDS)}))
     if errors:
         raise Invalid(errors)
-    if filters.tag:  # tag quality review counts how often each tag is used to filter
-        record_tag_usage(session, filters.tag, "filter")
-    return repository.list_customers(session, principal, filters, page, size)
+    return repository.list_customers(session, principal, filters, page, size, extra)
 
 
 def get_customer(session: Session, principal: Principal, customer_id: int) -> CustomerRow:

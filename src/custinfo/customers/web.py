@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -214,21 +214,26 @@ def customer_list(
     """Customers in the caller's scope: search, filters, one page at a time, the count capped."""
     size = size if size in PAGE_SIZES else PAGE_SIZES[0]
     filters = CustomerFilter(
-        q=(q or "").strip() or None,
-        kind=kind or None,
-        industry=industry or None,
-        owner=owner or None,
-        tag=tag or None,
-        classification_code=(classification_code or "").strip() or None,
+        q=(q or "").strip() or None, kind=kind or None, industry=industry or None, owner=owner or None
     )
-    rows, total, capped = service.list_customers(session, principal, filters, page, size)
+    tag = tag or None
+    classification_code = (classification_code or "").strip() or None
+    rows, total, capped = service.list_customers(
+        session,
+        principal,
+        filters,
+        page,
+        size,
+        extra=classification.list_filters(session, tag, classification_code),
+    )
     pages = max(1, -(-total // size))
     template = "customers/_results.html" if is_fragment_for(request, LIST_TARGET) else "customers/list.html"
     response = render(
         request,
         template,
         rows=[shown(session, principal, r) for r in rows],
-        filters=filters,
+        codes=classification.codes_of(session, [r.customer.id for r in rows]),
+        filters={**asdict(filters), "tag": tag, "classification_code": classification_code},
         page=page,
         size=size,
         total=total,
@@ -376,6 +381,7 @@ def show_customer(
         "can_edit": can(principal, Permission.CUSTOMER_UPDATE),
         "can_delete": can(principal, Permission.CUSTOMER_DELETE),
         "company_size": service.company_size(row.customer),
+        "classification_code": classification.codes_of(session, [customer_id])[customer_id],
         "masked_fields": getattr(row.customer, "masked", []),
         **extra,
         **_tab_context(request, session, principal, row, tab, extra),

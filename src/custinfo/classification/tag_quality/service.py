@@ -30,7 +30,6 @@ from custinfo.classification.governance.models import (
 from custinfo.classification.models import ClassificationRun, Tag, TagAssignment
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
-from custinfo.core.uow import actor_of
 from custinfo.customers import service as customers
 from custinfo.customers.models import Customer
 
@@ -80,17 +79,6 @@ class QualityReport:
 
 
 # --- usage ------------------------------------------------------------------------------------------
-
-
-def record_usage(session: Session, tag_code: str, kind: str = "filter") -> None:
-    """Note that a tag was used (a list filtered by it, a segment or an export built on it)."""
-    if kind not in USAGE_KINDS:
-        raise ValueError(f"unknown usage kind {kind!r}")
-    code = tag_code.strip()[:60]
-    if not code:
-        return
-    session.add(TagUsage(tag_code=code, kind=kind, actor=actor_of(session).username, occurred_at=utcnow()))
-    session.flush()
 
 
 # --- corrections ------------------------------------------------------------------------------------
