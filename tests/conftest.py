@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import DEFAULT_PASSWORD, make_user
 
+from custinfo import bootstrap
 from custinfo.app import create_app
 from custinfo.config import Settings
 from custinfo.core.db import make_engine
@@ -35,6 +36,12 @@ BACKENDS = ["sqlite", "postgresql"]
 TEST_KEY_FILE = Path(tempfile.mkdtemp(prefix="custinfo-keys-")) / "keys.json"
 os.environ["CUSTINFO_KEY_FILE"] = str(TEST_KEY_FILE)
 ensure_key_file(TEST_KEY_FILE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def wired() -> None:
+    """The event handlers, wired as create_app and the CLI wire them (tests also call services bare)."""
+    bootstrap.wire()
 
 
 def _postgres_url() -> str | None:

@@ -13,8 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from custinfo import __version__
-from custinfo.audit import service as audit_service
+from custinfo import __version__, bootstrap
 from custinfo.auth.deps import language_of
 from custinfo.config import Settings
 from custinfo.core.db import make_engine, make_session_factory
@@ -75,7 +74,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
-    audit_service.install()
+    bootstrap.wire()
 
     from custinfo.activity.api import router as activity_api
     from custinfo.audit.api import router as audit_api

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from custinfo.audit import service as audit_service
 from custinfo.audit.models import ChangeRecord
 from custinfo.core.errors import Invalid
 from custinfo.core.fields import FieldSpec, boolean, integer, validate
@@ -94,7 +93,6 @@ def test_money_is_exact_in_sql_sums(session: Session) -> None:
 def test_rolled_back_unit_of_work_leaves_neither_change_nor_history(
     session_factory: sessionmaker[Session],
 ) -> None:
-    audit_service.install()
     with pytest.raises(RuntimeError), unit_of_work(session_factory, Actor("tester")) as s:
         s.add(Customer(kind="individual", name="回滚", source_channel="app", purpose="marketing"))
         s.flush()
@@ -108,7 +106,6 @@ def test_rolled_back_unit_of_work_leaves_neither_change_nor_history(
 
 
 def test_committed_unit_of_work_records_history_with_actor(session_factory: sessionmaker[Session]) -> None:
-    audit_service.install()
     with unit_of_work(session_factory, Actor("tester", address="10.0.0.1")) as s:
         customer = Customer(kind="individual", name="提交", source_channel="app", purpose="marketing")
         s.add(customer)

@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from custinfo.audit.events import AccessDecided, AccessRequested, PermissionChanged, SensitiveFieldRead
+from custinfo.auth.events import PermissionChanged
 from custinfo.core.db import utcnow
 from custinfo.core.uow import DomainEvent
+from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead
 from custinfo.protection.models import AccessRequest
 
 from .conftest import Record

@@ -42,11 +42,3 @@ def own_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         with server.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         server.dispose()
-
-
-@pytest.fixture(autouse=True)
-def audit_recorder() -> None:
-    """The audit recorder, as create_app and the CLI install it (tests here also run services bare)."""
-    from custinfo.audit import service
-
-    service.install()

@@ -16,14 +16,13 @@ from tests.factories import make_customer
 from typer.testing import CliRunner
 
 from custinfo.audit import chain
-from custinfo.audit import service as audit_service
-from custinfo.audit.events import SensitiveFieldRead
 from custinfo.audit.models import AuditEntry
 from custinfo.auth.models import User
 from custinfo.cli.main import app as cli
 from custinfo.core.db import make_session_factory
 from custinfo.core.uow import Actor, record, unit_of_work
 from custinfo.customers.identifiers import make_id_number
+from custinfo.protection.events import SensitiveFieldRead
 
 ID_NUMBER = make_id_number("320102", date(1991, 7, 21), 33)
 
@@ -144,7 +143,6 @@ def test_postgres_application_role_may_not_update_audit_rows(
 
 
 def test_cli_verify_exit_codes(own_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    audit_service.install()
     with unit_of_work(make_session_factory(own_engine), Actor("admin", role="admin")) as s:
         for i in range(3):
             record(s, SensitiveFieldRead(customer_id=i + 1, fields=("address",), level="L3", purpose="view"))

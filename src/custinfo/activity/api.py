@@ -23,15 +23,18 @@ from custinfo.activity.schemas import (
     OrderPage,
 )
 from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
-from custinfo.classification.service import customer_tag_codes
+from custinfo.classification import service as classification
+from custinfo.core.uow import settle
 from custinfo.protection.views import present, view_for
 
-Tagged = TypeVar("Tagged", OrderOut, ContractOut, InteractionOut)
+Tagged = TypeVar("Tagged", OrderOut, ContractOut, InteractionOut, EngagementOut)
 
 
 def _tagged(session: Session, out: Tagged) -> Tagged:
-    """Add the customer's tags as re-classified by this write (classification runs inside the service)."""
-    out.customer_tags = customer_tag_codes(session, [out.customer_id])[out.customer_id]
+    """Add the customer's tags and code, settled first so a write's response shows its re-classification."""
+    settle(session)
+    out.customer_tags = classification.customer_tag_codes(session, [out.customer_id])[out.customer_id]
+    out.customer_classification_code = classification.codes_of(session, [out.customer_id])[out.customer_id]
     return out
 
 
@@ -322,4 +325,4 @@ def record_engagement(
     """Append a browsing event; events are never changed or deleted."""
     data = body.model_dump(exclude_unset=True)
     event = service.record_engagement(session, principal, customer_id, data, _zone(request))
-    return present(view_for(session, principal), "engagement", event, EngagementOut)
+    return _tagged(session, present(view_for(session, principal), "engagement", event, EngagementOut))

@@ -1,6 +1,6 @@
 """All SQL of the activity domain; every query joins the customers the principal may see.
 
-The record scope comes from the customers domain (`scoped`), so an order,
+The record scope is the policy's customer filter (`customer_scope`), so an order,
 contract or interaction of a customer outside the caller's scope is never
 listed and fetches as absent (404).
 """
@@ -15,9 +15,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
-from custinfo.auth.policy import Principal
+from custinfo.auth.policy import Principal, customer_scope
 from custinfo.core.errors import NotFound
-from custinfo.customers.repository import scoped
+from custinfo.customers.models import Customer
 
 TOTAL_CAP = 100_000
 
@@ -47,8 +47,7 @@ NATURAL_DATE: dict[type[Any], InstrumentedAttribute[Any]] = {
 
 
 def _visible(model: type[Row], principal: Principal) -> Select[Row]:
-    customers = scoped(principal).subquery()
-    return select(model).join(customers, customers.c.id == model.customer_id)
+    return select(model).join(Customer, Customer.id == model.customer_id).where(customer_scope(principal))
 
 
 def _filtered(model: type[Row], principal: Principal, filters: ActivityFilter) -> Select[Row]:

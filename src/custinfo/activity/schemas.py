@@ -12,6 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from custinfo.customers.schemas import CustomerClassified
+
 Text = str | None
 
 
@@ -56,7 +58,7 @@ class OrderIn(BaseModel):
     version: int | None = Field(None, description=VERSION_IN)
 
 
-class OrderOut(BaseModel):
+class OrderOut(CustomerClassified):
     """An order (purchase) of a customer."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -72,10 +74,6 @@ class OrderOut(BaseModel):
     version: int = Field(description=VERSION_OUT)
     masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
-    customer_tags: list[str] | None = Field(
-        None,
-        description="Single-record reads and writes: the customer's current tags (a write re-classifies first); null in lists",
-    )
 
 
 class OrderPage(BaseModel):
@@ -108,7 +106,7 @@ class ContractIn(BaseModel):
     version: int | None = Field(None, description=VERSION_IN)
 
 
-class ContractOut(BaseModel):
+class ContractOut(CustomerClassified):
     """A contract / cooperation with a customer."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -125,10 +123,6 @@ class ContractOut(BaseModel):
     version: int = Field(description=VERSION_OUT)
     masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
-    customer_tags: list[str] | None = Field(
-        None,
-        description="Single-record reads and writes: the customer's current tags (a write re-classifies first); null in lists",
-    )
 
 
 class ContractPage(BaseModel):
@@ -157,7 +151,7 @@ class InteractionIn(BaseModel):
     version: int | None = Field(None, description=VERSION_IN)
 
 
-class InteractionOut(BaseModel):
+class InteractionOut(CustomerClassified):
     """A visit, call, consultation, complaint or after-sales contact."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -174,10 +168,6 @@ class InteractionOut(BaseModel):
     version: int = Field(description=VERSION_OUT)
     masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
-    customer_tags: list[str] | None = Field(
-        None,
-        description="Single-record reads and writes: the customer's current tags (a write re-classifies first); null in lists",
-    )
 
 
 class InteractionPage(BaseModel):
@@ -206,7 +196,7 @@ class EngagementIn(BaseModel):
     provided_by: Text = Field(None, description=f"{PROVIDED_BY}; default system")
 
 
-class EngagementOut(BaseModel):
+class EngagementOut(CustomerClassified):
     """One browsing event (events are never changed)."""
 
     model_config = ConfigDict(from_attributes=True)

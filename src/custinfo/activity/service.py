@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from custinfo.activity import repository
+from custinfo.activity.events import EngagementRecorded
 from custinfo.activity.fields import (
     CONTRACT_FIELDS,
     ORDER_FIELDS,
@@ -28,9 +29,10 @@ from custinfo.activity.repository import ActivityFilter, Row
 from custinfo.auth.policy import Permission, Principal, require
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.fields import FieldSpec, RuleViolation, integer, validate
+from custinfo.core.uow import record
 from custinfo.core.versioning import check_version
+from custinfo.customers import service as customers
 from custinfo.customers.fields import iso_date
-from custinfo.customers.repository import get_customer
 
 __all__ = [
     "create_contract",
@@ -71,14 +73,6 @@ NOT_FOUND = {
     Contract: "error.contract_not_found",
     Interaction: "error.interaction_not_found",
 }
-
-
-def _reclassify(session: Session, customer_id: int) -> None:
-    """Re-tag the customer in this same transaction, so the write's response already shows the new tags."""
-    # imported here: classification reads activity's tables, so activity must not import it at load time
-    from custinfo.classification.service import run_incremental
-
-    run_incremental(session, customer_id, trigger="event")
 
 
 # --- lists -------------------------------------------------------------------------------------------
@@ -135,7 +129,7 @@ def _list(
     if errors:
         raise Invalid(errors)
     if customer_must_exist and customer_id is not None:
-        get_customer(session, principal, customer_id)
+        customers.ensure_visible(session, principal, customer_id)
     start, end = _range(date_from, date_to, zone)
     filters = ActivityFilter(customer_id=customer_id, start=start, end=end)
     return repository.list_rows(session, model, principal, filters, page, size)
@@ -247,7 +241,7 @@ def _customer_id(
         customer_id: int = integer(1, MAX_ID)(raw)
     except RuleViolation as violation:
         return 0, [FieldError("customer_id", violation.rule, violation.params)]
-    get_customer(session, principal, customer_id)
+    customers.ensure_visible(session, principal, customer_id)
     return customer_id, []
 
 
@@ -340,10 +334,8 @@ def _delete(
     row = _get(session, principal, model, row_id)
     if isinstance(row, Order | Contract | Interaction):
         check_version(row.version, version)
-    customer_id = row.customer_id
     session.delete(row)
     session.flush()
-    _reclassify(session, customer_id)
 
 
 # --- orders ------------------------------------------------------------------------------------------
@@ -362,7 +354,6 @@ def create_order(session: Session, principal: Principal, data: Mapping[str, Any]
     order = Order(customer_id=customer_id, **cleaned)
     session.add(order)
     session.flush()
-    _reclassify(session, order.customer_id)
     return order
 
 
@@ -373,7 +364,6 @@ def update_order(session: Session, principal: Principal, order_id: int, data: Ma
     check_version(order.version, data.get("version"))
     _apply(order, _validated_change(order, ORDER_FIELDS, data, ORDER_NOT_NULL))
     session.flush()
-    _reclassify(session, order.customer_id)
     return order
 
 
@@ -399,7 +389,6 @@ def create_contract(session: Session, principal: Principal, data: Mapping[str, A
     contract = Contract(customer_id=customer_id, **cleaned)
     session.add(contract)
     session.flush()
-    _reclassify(session, contract.customer_id)
     return contract
 
 
@@ -414,7 +403,6 @@ def update_contract(
     _contract_rules({**_contract_state(contract), **cleaned})
     _apply(contract, cleaned)
     session.flush()
-    _reclassify(session, contract.customer_id)
     return contract
 
 
@@ -441,7 +429,6 @@ def create_interaction(
     interaction = Interaction(customer_id=customer_id, **cleaned)
     session.add(interaction)
     session.flush()
-    _reclassify(session, interaction.customer_id)
     return interaction
 
 
@@ -454,7 +441,6 @@ def update_interaction(
     check_version(interaction.version, data.get("version"))
     _apply(interaction, _validated_change(interaction, interaction_fields(zone), data, INTERACTION_NOT_NULL))
     session.flush()
-    _reclassify(session, interaction.customer_id)
     return interaction
 
 
@@ -481,4 +467,5 @@ def record_engagement(
     event = EngagementEvent(customer_id=customer_id, **cleaned)
     session.add(event)
     session.flush()
+    record(session, EngagementRecorded(customer_id=customer_id, event_type=event.event_type))
     return event

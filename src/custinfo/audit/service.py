@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from custinfo.audit import recorder
 from custinfo.audit.models import AuditEntry, ChangeRecord
 from custinfo.core.db import utcnow
-from custinfo.core.uow import DomainEvent, EntityChanged, actor_of, subscribe
+from custinfo.core.uow import EntityChanged, actor_of
 
 
-def _record_change(session: Session, event: DomainEvent) -> None:
-    assert isinstance(event, EntityChanged)
+def record_change(session: Session, event: EntityChanged) -> None:
+    """Write one row of the customer's change history."""
     actor = actor_of(session)
     session.add(
         ChangeRecord(
@@ -24,17 +24,14 @@ def _record_change(session: Session, event: DomainEvent) -> None:
             entity_id=event.entity_id,
             action=event.action,
             # L3 values are masked here too: the history table must not hold them in clear.
-            changes=recorder.mask_changes(recorder._catalogue(session), event.entity, event.changes),
+            changes=recorder.mask_changes(recorder.catalogue_of(session), event.entity, event.changes),
             actor=actor.username,
             address=actor.address,
         )
     )
 
 
-def install() -> None:
-    """Subscribe the history recorder and the audit-log recorder to the unit of work's events."""
-    subscribe(EntityChanged, _record_change)
-    recorder.install()
+append_entry = recorder.append_entry
 
 
 def customer_history(session: Session, customer_id: int, limit: int = 200) -> list[ChangeRecord]:

@@ -7,8 +7,8 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from custinfo.audit.events import LoginAttempted, PermissionChanged
 from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
+from custinfo.auth.events import LoginAttempted, PermissionChanged
 from custinfo.auth.policy import Permission, require
 from custinfo.auth.service import (
     authenticate,

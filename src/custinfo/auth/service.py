@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from custinfo.audit import service as audit_service
-from custinfo.audit.events import PermissionChanged
+from custinfo.auth.events import PermissionChanged
 from custinfo.auth.models import ROLES, AuthSession, Department, User
 from custinfo.auth.policy import Principal
 from custinfo.core.db import utcnow
@@ -193,6 +193,14 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    return user
+
+
+def get_user(session: Session, user_id: int) -> User:
+    """One account by id (404 if unknown)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("error.not_found")
     return user
 
 

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from custinfo.audit.events import LoginAttempted
 from custinfo.auth.deps import SESSION_COOKIE, DbSession, WebPrincipal, language_of, settings_of
+from custinfo.auth.events import LoginAttempted
 from custinfo.auth.policy import Principal
 from custinfo.auth.service import authenticate, issue_session, resolve_session, revoke_session
 from custinfo.core.errors import NotPermitted, Unauthenticated

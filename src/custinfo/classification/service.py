@@ -23,7 +23,7 @@ from custinfo.classification.repository import AssignmentView, ReportCell
 from custinfo.classification.rules import Change
 from custinfo.core.errors import FieldError, Invalid, NotFound
 from custinfo.core.uow import actor_of
-from custinfo.customers.repository import get_customer
+from custinfo.customers import service as customers
 
 __all__ = [
     "AssignmentView",
@@ -252,7 +252,7 @@ def customer_tags(
 ) -> list[AssignmentView]:
     """Tags of a customer in scope (now, or on a past date) with the explanation of each in words."""
     require(principal, Permission.CLASSIFICATION_READ)
-    get_customer(session, principal, customer_id)
+    customers.ensure_visible(session, principal, customer_id)
     views = repository.assignments_of(session, customer_id, as_of)
     return explain.attach(session, views, language)
 

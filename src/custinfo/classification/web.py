@@ -25,7 +25,7 @@ from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import Proposal
 from custinfo.classification.tag_quality import service as quality
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
-from custinfo.customers.repository import CustomerRow
+from custinfo.customers.service import CustomerRow
 from custinfo.customers.web import FormState, form_state, saving
 from custinfo.web.templating import is_fragment_for, render, see_other
 

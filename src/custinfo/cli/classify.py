@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from custinfo.audit import service as audit_service
 from custinfo.auth.policy import Principal
 from custinfo.classification import service
 from custinfo.cli import console, fail, handles_errors, load_settings, open_database
@@ -33,7 +32,6 @@ def classify(
     except ValueError:
         fail(f"--as-of must be a date YYYY-MM-DD, not {as_of!r}")
     engine = open_database(load_settings())
-    audit_service.install()
     with unit_of_work(make_session_factory(engine), Actor.system("cli")) as session:
         if explain is not None:
             table = Table("标签 tag", "原因 why", "自 since")
@@ -63,7 +61,6 @@ def classify(
 
 def run_daily(engine: Engine) -> None:
     """The scheduled daily run: a full re-classification moving time-based tags (churned ↔ active)."""
-    audit_service.install()
     with unit_of_work(make_session_factory(engine), Actor.system("schedule")) as session:
         service.run_full(session, trigger="schedule", actor="schedule")
 

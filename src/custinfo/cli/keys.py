@@ -6,8 +6,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from custinfo.audit import service as audit_service
-from custinfo.audit.events import PermissionChanged
+import custinfo.models  # noqa: F401 — every table registered, so rotation finds every encrypted column
+from custinfo.auth.events import PermissionChanged
 from custinfo.cli import console, handles_errors, load_settings, open_database
 from custinfo.core.db import make_session_factory
 from custinfo.core.uow import Actor, record, unit_of_work
@@ -64,7 +64,6 @@ def rotate(
         new_id = ring.add_key()
         ring.save()
         console.print(f"Added key {new_id} to {path} and made it current (was {previous}).")
-        audit_service.install()
         with unit_of_work(make_session_factory(engine), Actor.system("keys rotate")) as session:
             record(session, PermissionChanged(what="key_ring:current", before=previous, after=new_id))
     total = rotation.pending(engine, ring)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from custinfo import bootstrap
 from custinfo.cli.audit import app as audit_app
 from custinfo.cli.classify import classify
 from custinfo.cli.demo import demo
@@ -18,6 +19,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def wired() -> None:
+    """Every command runs with the same event handlers as the server (audit, history, re-classification)."""
+    bootstrap.wire()
+
+
 app.command("init")(init)
 app.command("serve")(serve)
 app.command("demo")(demo)

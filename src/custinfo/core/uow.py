@@ -2,11 +2,13 @@
 
 The caller (API dependency, CLI command, job runner) opens the unit of work and
 owns commit/rollback; services only flush. Domain events recorded during the
-unit of work are dispatched to their subscribers just before commit, inside the
-same transaction, so a change and its audit/history rows land together or not
-at all. Changes to tracked entities (customers and their children) are turned
-into `EntityChanged` events automatically after each flush, so no code path can
-forget to record history.
+unit of work are dispatched to their subscribers at the settle point — when the
+caller calls `settle(session)` before building a response, and in any case just
+before commit — inside the same transaction, so a change and its audit/history
+rows land together or not at all. Changes to tracked entities (customers and
+their children) are turned into `EntityChanged` events automatically after each
+flush, so no code path can forget to record history. Which handlers run for
+which event is wired in one place: `custinfo.bootstrap.wire()`.
 """
 
 from __future__ import annotations
@@ -46,6 +48,18 @@ class DomainEvent:
 
     name: ClassVar[str] = "event"
 
+    def audit_actor(self, acting: str) -> str:
+        """Who the audit entry names (the acting user, unless the event knows better)."""
+        return acting
+
+    def audit_action(self) -> str:
+        """The audit entry's action."""
+        return self.name
+
+    def audit_target(self) -> tuple[str | None, Any]:
+        """The audit entry's target (type, id), if the event has one."""
+        return None, None
+
 
 @dataclass(frozen=True)
 class EntityChanged(DomainEvent):
@@ -72,14 +86,33 @@ class Tracked:
         return getattr(self, "customer_id", None)
 
 
-Handler = Callable[[Session, DomainEvent], None]
+@dataclass(frozen=True)
+class Settle(DomainEvent):
+    """Marker dispatched after the queue is drained: handlers that batch work per transaction run here."""
+
+    name: ClassVar[str] = "settle"
+
+
+Handler = Callable[[Session, Any], None]
 _subscribers: dict[type[DomainEvent], list[Handler]] = defaultdict(list)
+MAX_ROUNDS = 10
 
 
 def subscribe(event_type: type[DomainEvent], handler: Handler) -> None:
-    """Register a handler run inside the transaction for each event of that type."""
+    """Register a handler run inside the transaction for each event of that type (bootstrap.wire only)."""
     if handler not in _subscribers[event_type]:
         _subscribers[event_type].append(handler)
+
+
+def unsubscribe_all() -> None:
+    """Forget every handler (bootstrap.wire starts from a clean table)."""
+    _subscribers.clear()
+
+
+def pending(session: Session, key: str) -> set[Any]:
+    """A per-transaction set a handler fills to batch its work until the settle point; cleared on rollback."""
+    buckets: dict[str, set[Any]] = session.info.setdefault("pending", {})
+    return buckets.setdefault(key, set())
 
 
 def record(session: Session, domain_event: DomainEvent) -> None:
@@ -181,23 +214,39 @@ def _track(session: Session, _ctx: Any) -> None:
             )
 
 
-@event.listens_for(Session, "before_commit")
-def _dispatch(session: Session) -> None:
-    session.flush()
+def _dispatch(session: Session, domain_event: DomainEvent) -> None:
+    for event_type, handlers in list(_subscribers.items()):
+        if isinstance(domain_event, event_type):
+            for handler in handlers:
+                handler(session, domain_event)
+
+
+def settle(session: Session) -> None:
+    """Run the handlers of every queued event, then the settle handlers, until nothing is left.
+
+    Called by an edge before it builds a response from derived state (tags, codes), and by
+    the unit of work before commit; a second call with nothing queued does nothing.
+    """
     # Handlers may add rows (and so new events): loop until the queue is drained.
-    for _ in range(10):
-        events = session.info.pop("events", [])
-        if not events:
-            return
-        for domain_event in events:
-            for event_type, handlers in _subscribers.items():
-                if isinstance(domain_event, event_type):
-                    for handler in handlers:
-                        handler(session, domain_event)
+    for _ in range(MAX_ROUNDS):
         session.flush()
+        events = session.info.pop("events", [])
+        for domain_event in events:
+            _dispatch(session, domain_event)
+        session.flush()
+        if not events and not any(session.info.get("pending", {}).values()):
+            return
+        if not session.info.get("events"):
+            _dispatch(session, Settle())
     raise RuntimeError("domain event handlers keep producing events")
+
+
+@event.listens_for(Session, "before_commit")
+def _settle_before_commit(session: Session) -> None:
+    settle(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
     session.info.pop("events", None)
+    session.info.pop("pending", None)

@@ -140,7 +140,19 @@ class NeedIn(BaseModel):
     description: Text = None
 
 
-class NeedOut(BaseModel):
+class CustomerClassified(BaseModel):
+    """The customer's derived classification, attached to single-record reads and writes of its records."""
+
+    customer_tags: list[str] | None = Field(
+        None,
+        description="Single-record reads and writes: the customer's current tags (a write re-classifies first); null in lists",
+    )
+    customer_classification_code: str | None = Field(
+        None, description="Single-record reads and writes: the customer's current classification code"
+    )
+
+
+class NeedOut(CustomerClassified):
     """One dated entry of the needs log."""
 
     model_config = ConfigDict(from_attributes=True)

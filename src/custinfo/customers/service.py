@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from custinfo.audit import service as audit_service
-from custinfo.auth.models import User
 from custinfo.auth.policy import Permission, Principal, can, require
-from custinfo.auth.service import user_by_username
+from custinfo.auth.service import get_user, user_by_username
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
 from custinfo.core.fields import validate
 from custinfo.core.uow import actor_of
@@ -28,6 +27,9 @@ from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.vocabulary import company_size_band
 from custinfo.protection.views import view_for
 
+if TYPE_CHECKING:  # the owner is an auth account; only its type is needed here
+    from custinfo.auth.models import User
+
 UNIQUE_IDENTIFIERS = ("credit_code", "id_number")
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "create_customer",
     "delete_contact",
     "delete_customer",
+    "ensure_visible",
     "get_customer",
     "list_customers",
     "update_contact",
@@ -79,6 +82,11 @@ def get_customer(session: Session, principal: Principal, customer_id: int) -> Cu
     return CustomerRow(customer, owner, department)
 
 
+def ensure_visible(session: Session, principal: Principal, customer_id: int) -> None:
+    """404 unless the customer exists and is in the principal's scope (the caller checked its own permission)."""
+    repository.get_customer(session, principal, customer_id)
+
+
 def _check_unique(session: Session, cleaned: dict[str, Any], exclude_id: int | None) -> None:
     errors = [
         FieldError(column, "field.duplicate")
@@ -91,7 +99,7 @@ def _check_unique(session: Session, cleaned: dict[str, Any], exclude_id: int | N
 
 def _resolve_owner(session: Session, principal: Principal, username: str | None) -> User:
     if username is None or username == principal.username:
-        return session.get_one(User, principal.user_id)
+        return get_user(session, principal.user_id)
     if not can(principal, Permission.CUSTOMER_REASSIGN):
         raise Invalid([FieldError("owner", "owner.not_allowed")])
     try:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from custinfo.audit.events import AccessDecided, AccessRequested, PermissionChanged, SensitiveFieldRead
+from custinfo.auth.events import PermissionChanged
 from custinfo.auth.models import User
 from custinfo.auth.policy import Permission, Principal, can, in_natural_scope, require
 from custinfo.core.db import utcnow
@@ -27,6 +27,7 @@ from custinfo.customers import service as customers
 from custinfo.customers.models import Customer
 from custinfo.protection import catalogue
 from custinfo.protection.catalogue import MAX_GRANT_DAYS, Catalogue
+from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead
 from custinfo.protection.models import AccessRequest, FieldCatalogueVersion
 from custinfo.protection.views import forget_views, view_for
 

@@ -18,12 +18,12 @@ from pydantic import BaseModel
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from custinfo.audit.events import SensitiveFieldRead
 from custinfo.auth.policy import Principal
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.uow import record
 from custinfo.protection import catalogue as catalogue_module
 from custinfo.protection.catalogue import UNMASKABLE_TYPES, Catalogue
+from custinfo.protection.events import SensitiveFieldRead
 from custinfo.protection.masking import mask_field
 
 LOGGED_LEVELS = ("L2", "L3")

@@ -18,6 +18,7 @@ from sqlalchemy import Column, ColumnElement, Table, and_, func, or_, select, te
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import Text
 
+from custinfo.core.db import Base
 from custinfo.security.crypto import HEADER_BYTES, KeyRing, prefix
 from custinfo.security.encrypted import encrypted_columns
 
@@ -25,9 +26,7 @@ MAX_PASSES = 5
 
 
 def encrypted_tables() -> dict[Table, list[Column[object]]]:
-    """Tables with encrypted columns, and those columns."""
-    from custinfo.models import Base
-
+    """Tables with encrypted columns, and those columns (of every model module imported: see custinfo.models)."""
     found: dict[Table, list[Column[object]]] = {}
     for table, column in encrypted_columns(list(Base.metadata.sorted_tables)):
         found.setdefault(table, []).append(column)

@@ -30,9 +30,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from custinfo.audit.events import ProposalDecided
 from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.classification import service as classification
+from custinfo.classification.governance.events import ProposalDecided
 from custinfo.classification.governance.models import (
     PROPOSAL_KINDS,
     PROPOSAL_STATUSES,
@@ -182,7 +182,7 @@ def _clean_manual_tag(session: Session, principal: Principal, payload: dict[str,
     if errors:
         raise Invalid(errors)
     assert customer_id is not None
-    customers.get_customer(session, principal, customer_id)  # out of the proposer's scope → 404
+    customers.ensure_visible(session, principal, customer_id)  # out of the proposer's scope → 404
     return {"customer_id": customer_id, "tag_code": tag_code, "add": bool(add)}
 
 
@@ -408,7 +408,7 @@ def _decidable(session: Session, principal: Principal, proposal_id: int) -> Prop
     if proposal.status != "pending":
         raise Conflict("proposal.not_pending", status=proposal.status)
     if proposal.customer_id is not None:
-        customers.get_customer(session, principal, proposal.customer_id)  # a reviewer decides only in scope
+        customers.ensure_visible(session, principal, proposal.customer_id)  # a reviewer decides only in scope
     return proposal
 
 

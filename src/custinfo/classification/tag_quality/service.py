@@ -89,7 +89,7 @@ def report_correction(
 ) -> TagCorrection:
     """A user marks a tag on a customer as wrong, with a reason; a steward resolves it later."""
     require(principal, Permission.TAG_CORRECT)
-    customers.get_customer(session, principal, customer_id)  # out of scope → 404
+    customers.ensure_visible(session, principal, customer_id)  # out of scope → 404
     reason = governance._text(reason, "reason")
     known = _tag_names(session)
     if tag_code not in known:

@@ -1,0 +1,46 @@
+"""Domain events the auth domain emits: sign-ins and permission changes (the audit log records them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from custinfo.core.uow import DomainEvent
+
+
+@dataclass(frozen=True)
+class LoginAttempted(DomainEvent):
+    """A sign-in attempt (web or API), successful or not."""
+
+    name: ClassVar[str] = "login"
+    username: str
+    succeeded: bool
+    channel: str  # web | api
+    reason: str | None = None  # e.g. auth.bad_credentials, auth.locked, auth.throttled
+
+    def audit_actor(self, acting: str) -> str:
+        """Before sign-in the unit of work runs as "anonymous"; the entry names the account tried."""
+        return self.username if acting == "anonymous" else acting
+
+    def audit_action(self) -> str:
+        """login.succeeded or login.failed."""
+        return "login.succeeded" if self.succeeded else "login.failed"
+
+    def audit_target(self) -> tuple[str | None, Any]:
+        """The account tried."""
+        return "user", self.username
+
+
+@dataclass(frozen=True)
+class PermissionChanged(DomainEvent):
+    """A role, field level, masking rule or user permission changed."""
+
+    name: ClassVar[str] = "permission_changed"
+    what: str  # e.g. "field_level:id_number", "user:bob.role"
+    before: Any = None
+    after: Any = None
+
+    def audit_target(self) -> tuple[str | None, Any]:
+        """`what` is "type:id", e.g. "field_level:id_number"."""
+        target_type, _, target_id = self.what.partition(":")
+        return target_type, target_id or None

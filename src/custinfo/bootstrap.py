@@ -1,0 +1,39 @@
+"""The one place that wires side effects: which handlers run for which domain event.
+
+`wire()` is called by `create_app`, the CLI and the job runner. Handlers run
+inside the transaction that produced the event, at its settle point (see
+`custinfo.core.uow.settle`), so a change, its history, its audit entry and the
+re-classification it causes land together or not at all.
+"""
+
+from __future__ import annotations
+
+from custinfo.activity.events import EngagementRecorded
+from custinfo.audit import service as audit
+from custinfo.audit.events import DataExported
+from custinfo.auth.events import LoginAttempted, PermissionChanged
+from custinfo.classification import handlers as classification
+from custinfo.classification.governance.events import ProposalDecided
+from custinfo.core.uow import DomainEvent, EntityChanged, Handler, Settle, subscribe, unsubscribe_all
+from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead
+
+HANDLERS: dict[type[DomainEvent], list[Handler]] = {
+    EntityChanged: [audit.record_change, audit.append_entry, classification.note_input_changed],
+    EngagementRecorded: [classification.note_engagement],
+    LoginAttempted: [audit.append_entry],
+    PermissionChanged: [audit.append_entry],
+    SensitiveFieldRead: [audit.append_entry],
+    AccessRequested: [audit.append_entry],
+    AccessDecided: [audit.append_entry],
+    DataExported: [audit.append_entry],
+    ProposalDecided: [audit.append_entry],
+    Settle: [classification.reclassify_noted],
+}
+
+
+def wire() -> None:
+    """Subscribe every handler of HANDLERS (idempotent: the table is installed afresh each call)."""
+    unsubscribe_all()
+    for event_type, handlers in HANDLERS.items():
+        for handler in handlers:
+            subscribe(event_type, handler)
