@@ -25,15 +25,17 @@ from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import Proposal
 from custinfo.classification.tag_quality import service as quality
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
-from custinfo.customers.service import CustomerRow
-from custinfo.customers.web import FormState, form_state, saving
+from custinfo.core.jsonable import jsonable
+from custinfo.customers.web import show_customer
+from custinfo.web.forms import FormState, form_state, saving
+from custinfo.web.tabs import TAB_TARGET, CustomerTab, TabRequest
 from custinfo.web.templating import is_fragment_for, render, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
 
 BASE = "/classification"
 PREVIEW_TARGET = "rule-preview"
-TAB_TARGET = "tab-pane"
+
 PAGE_SIZE = 50
 DECISIONS = {"approve", "reject", "request-changes", "comment", "resubmit"}
 
@@ -208,7 +210,7 @@ def rule_preview(request: Request, session: DbSession, principal: WebUser, form:
     current = classification.current_rule_set(session)
     try:
         candidate = editor.apply_form(current.definition, form)
-        impact = governance.plain(classification.preview_rule_set(session, candidate, _as_of(form)))
+        impact = jsonable(classification.preview_rule_set(session, candidate, _as_of(form)))
     except Invalid as error:
         state = form_state(error, dict(form), language_of(request))
         if is_fragment_for(request, PREVIEW_TARGET):
@@ -271,10 +273,7 @@ def versions(
     by_number = {v.number: v for v in rows}
     diff = None
     if a is not None and b is not None and a in by_number and b in by_number:
-        diff = [
-            governance.plain(c)
-            for c in classification.diff_versions(session, by_number[a].id, by_number[b].id)
-        ]
+        diff = [jsonable(c) for c in classification.diff_versions(session, by_number[a].id, by_number[b].id)]
     return render(
         request,
         "classification/versions.html",
@@ -457,7 +456,7 @@ def run_detail(
 @router.get(f"{BASE}/report", response_class=HTMLResponse)
 def report(request: Request, session: DbSession, principal: WebUser) -> HTMLResponse:
     """Customer counts per level-1 × level-2 cell (分类报表), as a table and a heat map."""
-    cells = [governance.plain(c) for c in classification.classification_report(session, principal)]
+    cells = [jsonable(c) for c in classification.classification_report(session, principal)]
     rows = sorted({str(c.get("level1") or "—") for c in cells})
     cols = sorted({str(c.get("level2") or "—") for c in cells})
     grid = {
@@ -543,12 +542,10 @@ def resolve(session: DbSession, principal: WebUser, correction_id: int, form: Fo
 # --- the tags tab of the customer 360 page ----------------------------------------------------------
 
 
-def tags_tab_context(
-    request: Request, session: Session, principal: Principal, row: CustomerRow, extra: dict[str, Any]
-) -> dict[str, Any]:
+def tags_tab_context(tab: TabRequest) -> dict[str, Any]:
     """What the 360 page's tags tab shows: each tag with its why, corrections, manual-tag proposals."""
-    customer_id = row.customer.id
-    views = classification.customer_tags(session, principal, customer_id, None, language_of(request))
+    session, principal, customer_id = tab.session, tab.principal, tab.row.customer.id
+    views = classification.customer_tags(session, principal, customer_id, None, language_of(tab.request))
     open_corrections = {
         c.tag_code for c in quality.list_corrections(session, principal, "open", customer_id=customer_id)
     }
@@ -560,15 +557,16 @@ def tags_tab_context(
         "can_propose": can(principal, Permission.PROPOSAL_CREATE),
         "manual_codes": governance.manual_tag_codes(session),
         "customer_proposals": governance.proposals_for_customer(session, customer_id),
-        "tag_form": extra.get("tag_form") or FormState(),
+        "tag_form": tab.extra.get("tag_form") or FormState(),
     }
+
+
+TABS = (CustomerTab("tags", 20, tags_tab_context),)
 
 
 def _tags_tab(
     request: Request, session: Session, principal: Principal, customer_id: int, **extra: Any
 ) -> Response:
-    from custinfo.customers.web import show_customer  # the 360 page draws the tab with our context
-
     return show_customer(request, session, principal, customer_id, "tags", **extra)
 
 

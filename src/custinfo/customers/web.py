@@ -1,4 +1,4 @@
-"""HTML pages of customers: list, the 360 view and its tabs, create/edit/delete, child records.
+"""HTML pages of customers: list, the 360 view and its own tabs, create/edit/delete, contacts and needs.
 
 Every page works without JavaScript (plain links and forms, redirect after a
 successful POST); with HTMX the list table and the 360 tab pane are swapped in
@@ -9,31 +9,35 @@ between forms and service calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from custinfo.activity import service as activity
-from custinfo.activity.fields import CONTRACT_FIELDS, ORDER_FIELDS, interaction_fields
-from custinfo.auth.deps import DbSession, language_of, settings_of
+from custinfo.auth.deps import DbSession, language_of
 from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import service as classification
-from custinfo.core.errors import Conflict, DomainError, FieldError, Invalid
-from custinfo.core.fields import FieldSpec
-from custinfo.core.i18n import translate
-from custinfo.core.problems import field_errors_of, render_field_error
+from custinfo.core.errors import Conflict, FieldError, Invalid
 from custinfo.customers import service
 from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NEED_FIELDS
 from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
-from custinfo.customers.vocabulary import load_default_vocabularies
 from custinfo.protection.views import shape_row, view_for
+from custinfo.web.forms import (
+    FormField,
+    FormState,
+    form_field,
+    form_state,
+    page_window,
+    pick,
+    saving,
+    version_of,
+)
+from custinfo.web.tabs import TAB_TARGET, CustomerTab, TabRequest, tab_context, tabs_for
 from custinfo.web.templating import is_fragment_for, render, see_other
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
@@ -41,8 +45,7 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(web_user)])
 PAGE_SIZES = (20, 50, 100)
 TAB_PAGE_SIZE = 20
 LIST_TARGET = "customer-results"
-TAB_TARGET = "tab-pane"
-TABS = ("profile", "tags", "contacts", "needs", "orders", "contracts", "interactions", "history")
+
 
 # Customer form layout: (section, fields). A field of CUSTOMER_FIELDS missing here lands in "more".
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -54,73 +57,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("contact", ("mobile", "email", "region", "address", "registered_address")),
     ("source", ("source_channel", "purpose", "owner")),
 )
-WIDGETS = {
-    "mobile": "tel",
-    "email": "email",
-    "employee_count": "number",
-    "quantity": "number",
-    "satisfaction": "number",
-    "amount": "money",
-    "budget_min": "money",
-    "budget_max": "money",
-    "description": "textarea",
-    "resolution": "textarea",
-    "occurred_at": "datetime-local",
-    **dict.fromkeys(
-        ("birth_date", "founded_on", "ordered_on", "signed_on", "starts_on", "ends_on", "terminated_on"),
-        "date",
-    ),
-}
-# Activity fields whose vocabulary (and label) is named differently from the field.
-ACTIVITY_VOCABULARY = {
-    "status": "contract_status",
-    "kind": "interaction_kind",
-    "channel": "interaction_channel",
-}
-ACTIVITY_LABELS = {"title": "web.contract.title", "kind": "web.interaction.kind"}
 CONTACT_INPUTS = ["name", "title", "department", "mobile", "email"]  # in-post state has its own button
-WIDE_FIELDS = frozenset({"name", "address", "registered_address", "description", "resolution"})
-
-
-@dataclass(frozen=True)
-class FormField:
-    """One input of a form: how to draw it, its label key and whether it is required."""
-
-    name: str
-    widget: str  # text | tel | email | number | date | datetime-local | select | textarea | money
-    label_key: str
-    required: bool = False
-    choices: list[tuple[str, str]] = field(default_factory=list)
-    wide: bool = False
-
-
-@dataclass
-class FormState:
-    """What a re-shown form needs: the user's values, messages per field, messages for the whole form."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    general: list[str] = field(default_factory=list)
-
-
-def form_field(
-    spec: FieldSpec,
-    language: str,
-    kind: str = "*",
-    vocabulary: str | None = None,
-    label_key: str | None = None,
-) -> FormField:
-    """The input for a field spec: selects for vocabularies, dates as date pickers."""
-    terms = load_default_vocabularies().get(vocabulary or spec.name)
-    widget = "select" if terms else WIDGETS.get(spec.name, "text")
-    return FormField(
-        name=spec.name,
-        widget=widget,
-        label_key=label_key or f"field.{spec.name}",
-        required=kind in spec.required_for,
-        choices=terms.choices(language) if terms else [],
-        wide=spec.name in WIDE_FIELDS,
-    )
 
 
 def customer_form_sections(kind: str, language: str, with_owner: bool) -> list[tuple[str, list[FormField]]]:
@@ -144,36 +81,6 @@ def _customer_data(kind: str, form: dict[str, str], principal: Principal) -> dic
     return {f.name: form.get(f.name, "") for _, fields in sections for f in fields}
 
 
-def form_state(error: DomainError, values: dict[str, str], language: str) -> FormState:
-    """Messages of a failed save: under their field when the form has it, otherwise on top."""
-    state = FormState(values=dict(values))
-    for err in field_errors_of(error):
-        if err.field in values:
-            # The label is right above the input, so the message under it leaves the field name out.
-            state.errors.setdefault(err.field, translate(f"rule.{err.rule}", language, **err.params))
-        else:
-            state.general.append(render_field_error(err, language)["message"])
-    if not field_errors_of(error) and error.detail_key:
-        state.general.append(translate(error.detail_key, language, **error.params))
-    return state
-
-
-@contextmanager
-def saving(session: Session) -> Iterator[None]:
-    """Roll back a refused save, so nothing of it is committed along with the re-shown form."""
-    try:
-        yield
-    except (Invalid, Conflict):
-        session.rollback()
-        raise
-
-
-def _version(form: dict[str, str]) -> int | None:
-    """The version the form was rendered with (services compare it as a number)."""
-    raw = form.get("version", "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
 # --- list -----------------------------------------------------------------------------------------------
 
 
@@ -181,19 +88,6 @@ def shown(session: Session, principal: Principal, row: CustomerRow) -> CustomerR
     """The row with its customer as the field view lets the caller see it (masked values, never clear)."""
     customer = shape_row(view_for(session, principal), "customer", row.customer)
     return CustomerRow(cast(Customer, customer), row.owner, row.department)
-
-
-def page_window(page: int, pages: int, capped: bool, width: int = 2) -> list[int | None]:
-    """Page numbers to show around the current one; None marks a gap."""
-    numbers = sorted({1, pages, *range(max(1, page - width), min(pages, page + width) + 1)})
-    shown: list[int | None] = []
-    for number in numbers:
-        if shown and isinstance(shown[-1], int) and number - shown[-1] > 1:
-            shown.append(None)
-        shown.append(number)
-    if capped:
-        shown.append(None)
-    return shown
 
 
 @router.get("/customers", response_class=HTMLResponse)
@@ -252,52 +146,6 @@ def customer_list(
 # --- 360 view -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ActivityTab:
-    """An activity tab: its fields, the permission to add, and the service calls."""
-
-    permission: Permission
-    specs: Callable[[str], tuple[FieldSpec, ...]]
-    lister: Callable[..., tuple[list[Any], int, bool]]
-    creator: Callable[[Session, Principal, dict[str, Any], str], Any]
-
-
-ACTIVITY_TABS = {
-    "orders": ActivityTab(
-        Permission.ORDER_WRITE,
-        lambda _zone: ORDER_FIELDS,
-        lambda s, p, cid, page, zone: activity.list_orders(
-            s, p, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
-        ),
-        lambda s, p, data, _zone: activity.create_order(s, p, data),
-    ),
-    "contracts": ActivityTab(
-        Permission.CONTRACT_WRITE,
-        lambda _zone: CONTRACT_FIELDS,
-        lambda s, p, cid, page, zone: activity.list_contracts(
-            s, p, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
-        ),
-        lambda s, p, data, _zone: activity.create_contract(s, p, data),
-    ),
-    "interactions": ActivityTab(
-        Permission.INTERACTION_CREATE,
-        interaction_fields,
-        lambda s, p, cid, page, zone: activity.list_interactions(
-            s, p, zone, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
-        ),
-        activity.create_interaction,
-    ),
-}
-
-
-def activity_form_fields(tab: str, language: str, zone: str) -> list[FormField]:
-    """Inputs of the add form of an activity tab."""
-    return [
-        form_field(spec, language, "*", ACTIVITY_VOCABULARY.get(spec.name), ACTIVITY_LABELS.get(spec.name))
-        for spec in ACTIVITY_TABS[tab].specs(zone)
-    ]
-
-
 def _contact_state(contacts: list[Any], contact_id: int | None) -> FormState | None:
     for contact in contacts:
         if contact.id == contact_id:
@@ -305,59 +153,51 @@ def _contact_state(contacts: list[Any], contact_id: int | None) -> FormState | N
     return None
 
 
-def _tab_context(
-    request: Request,
-    session: Session,
-    principal: Principal,
-    row: CustomerRow,
-    tab: str,
-    extra: dict[str, Any],
-) -> dict[str, Any]:
-    customer_id, language = row.customer.id, language_of(request)
-    if tab == "profile":
-        return {"profile_sections": customer_form_sections(row.customer.kind, language, with_owner=True)}
-    if tab == "contacts":
-        contacts = service.list_contacts(session, principal, customer_id)
-        fields = [
-            form_field(s, language, label_key="web.contact.name" if s.name == "name" else None)
-            for s in CONTACT_FIELDS
-            if s.name in CONTACT_INPUTS
-        ]
-        edit_state = extra.get("edit_form") or _contact_state(contacts, extra.get("edit_contact"))
-        return {
-            "contacts": [shape_row(view_for(session, principal), "contact", c) for c in contacts],
-            "contact_fields": fields,
-            "edit_form": edit_state,
-            "can_write": can(principal, Permission.CONTACT_WRITE),
-        }
-    if tab == "needs":
-        return {
-            "needs": [
-                shape_row(view_for(session, principal), "need", n)
-                for n in service.list_needs(session, principal, customer_id)
-            ],
-            "need_fields": [form_field(s, language) for s in NEED_FIELDS],
-            "can_write": can(principal, Permission.NEED_WRITE),
-        }
-    if tab == "tags":
-        from custinfo.classification.web import tags_tab_context  # classification draws its own tab
+def _profile_tab(tab: TabRequest) -> dict[str, Any]:
+    kind = tab.row.customer.kind
+    return {"profile_sections": customer_form_sections(kind, language_of(tab.request), with_owner=True)}
 
-        return tags_tab_context(request, session, principal, row, extra)
-    if tab == "history":
-        return {"changes": service.customer_history(session, principal, customer_id)}
-    zone = settings_of(request).timezone
-    spec = ACTIVITY_TABS[tab]
-    page = max(1, int(extra.get("page") or 1))
-    items, total, capped = spec.lister(session, principal, customer_id, page, zone)
+
+def _contacts_tab(tab: TabRequest) -> dict[str, Any]:
+    session, principal, language = tab.session, tab.principal, language_of(tab.request)
+    contacts = service.list_contacts(session, principal, tab.row.customer.id)
+    fields = [
+        form_field(s, language, label_key="web.contact.name" if s.name == "name" else None)
+        for s in CONTACT_FIELDS
+        if s.name in CONTACT_INPUTS
+    ]
+    edit_state = tab.extra.get("edit_form") or _contact_state(contacts, tab.extra.get("edit_contact"))
     return {
-        "items": [shape_row(view_for(session, principal), tab[:-1], item) for item in items],
-        "total": total,
-        "capped": capped,
-        "page": page,
-        "pages": max(1, -(-total // TAB_PAGE_SIZE)),
-        "activity_fields": activity_form_fields(tab, language, zone),
-        "can_write": can(principal, spec.permission),
+        "contacts": [shape_row(view_for(session, principal), "contact", c) for c in contacts],
+        "contact_fields": fields,
+        "edit_form": edit_state,
+        "can_write": can(principal, Permission.CONTACT_WRITE),
     }
+
+
+def _needs_tab(tab: TabRequest) -> dict[str, Any]:
+    session, principal = tab.session, tab.principal
+    return {
+        "needs": [
+            shape_row(view_for(session, principal), "need", n)
+            for n in service.list_needs(session, principal, tab.row.customer.id)
+        ],
+        "need_fields": [form_field(s, language_of(tab.request)) for s in NEED_FIELDS],
+        "can_write": can(principal, Permission.NEED_WRITE),
+    }
+
+
+def _history_tab(tab: TabRequest) -> dict[str, Any]:
+    return {"changes": service.customer_history(tab.session, tab.principal, tab.row.customer.id)}
+
+
+# The customers domain's own tabs of the 360 page (others register theirs: see custinfo.web.tabs).
+TABS = (
+    CustomerTab("profile", 10, _profile_tab),
+    CustomerTab("contacts", 30, _contacts_tab, shown_for=lambda customer: customer.kind == "company"),
+    CustomerTab("needs", 40, _needs_tab),
+    CustomerTab("history", 90, _history_tab),
+)
 
 
 def show_customer(
@@ -371,7 +211,7 @@ def show_customer(
 ) -> HTMLResponse:
     """The 360 page with the chosen tab (or only the tab pane, for HTMX)."""
     row = shown(session, principal, service.get_customer(session, principal, customer_id))
-    tabs = [t for t in TABS if t != "contacts" or row.customer.kind == "company"]
+    tabs = tabs_for(row.customer)
     tab = tab if tab in tabs else "profile"
     context = {
         "row": row,
@@ -384,7 +224,7 @@ def show_customer(
         "classification_code": classification.codes_of(session, [customer_id])[customer_id],
         "masked_fields": getattr(row.customer, "masked", []),
         **extra,
-        **_tab_context(request, session, principal, row, tab, extra),
+        **tab_context(tab, TabRequest(request, session, principal, row, extra)),
     }
     fragment = is_fragment_for(request, TAB_TARGET)
     template = "customers/_tab_fragment.html" if fragment else "customers/detail.html"
@@ -502,7 +342,7 @@ def update_customer(
     }
     try:
         with saving(session):
-            service.update_customer(session, principal, customer_id, {**changes, "version": _version(form)})
+            service.update_customer(session, principal, customer_id, {**changes, "version": version_of(form)})
     except Conflict as error:
         if error.detail_key != "error.stale_version":
             return _customer_form(
@@ -530,14 +370,14 @@ def confirm_delete(
 @router.post("/customers/{customer_id}/delete", response_class=HTMLResponse)
 def delete_customer(session: DbSession, principal: WebUser, customer_id: int, form: FormFields) -> Response:
     """Delete the customer (its change history is kept) and return to the list."""
-    service.delete_customer(session, principal, customer_id, _version(form))
+    service.delete_customer(session, principal, customer_id, version_of(form))
     return see_other("/customers?flash=deleted")
 
 
-# --- child records: contacts, needs, orders, contracts, interactions -----------------------------------
+# --- child records: contacts and needs (activity and classification post to their own tabs) -----------------------------------
 
 
-def _tab_post(
+def tab_post(
     request: Request,
     session: Session,
     principal: Principal,
@@ -562,17 +402,13 @@ def _tab_post(
     return see_other(f"/customers/{customer_id}?tab={tab}&flash={flash}")
 
 
-def _pick(form: dict[str, str], names: list[str]) -> dict[str, str]:
-    return {name: form.get(name, "") for name in names}
-
-
 @router.post("/customers/{customer_id}/contacts", response_class=HTMLResponse)
 def add_contact(
     request: Request, session: DbSession, principal: WebUser, customer_id: int, form: FormFields
 ) -> Response:
     """Add a contact person to a company customer."""
-    values = _pick(form, CONTACT_INPUTS)
-    return _tab_post(
+    values = pick(form, CONTACT_INPUTS)
+    return tab_post(
         request,
         session,
         principal,
@@ -594,9 +430,9 @@ def update_contact(
     form: FormFields,
 ) -> Response:
     """Save a contact's edited details."""
-    values = _pick(form, CONTACT_INPUTS)
-    data: dict[str, Any] = {**values, "version": _version(form)}
-    return _tab_post(
+    values = pick(form, CONTACT_INPUTS)
+    data: dict[str, Any] = {**values, "version": version_of(form)}
+    return tab_post(
         request,
         session,
         principal,
@@ -621,8 +457,8 @@ def set_contact_in_post(
 ) -> Response:
     """Mark a contact as left (they stop receiving messages) or as back in post."""
     in_post = "true" if form.get("in_post") == "true" else "false"
-    data: dict[str, Any] = {"in_post": in_post, "version": _version(form)}
-    return _tab_post(
+    data: dict[str, Any] = {"in_post": in_post, "version": version_of(form)}
+    return tab_post(
         request,
         session,
         principal,
@@ -640,8 +476,8 @@ def add_need(
     request: Request, session: DbSession, principal: WebUser, customer_id: int, form: FormFields
 ) -> Response:
     """Append an entry to the needs log."""
-    values = _pick(form, [s.name for s in NEED_FIELDS])
-    return _tab_post(
+    values = pick(form, [s.name for s in NEED_FIELDS])
+    return tab_post(
         request,
         session,
         principal,
@@ -650,26 +486,4 @@ def add_need(
         lambda: service.add_need(session, principal, customer_id, values),
         values,
         "need_added",
-    )
-
-
-@router.post("/customers/{customer_id}/{tab}", response_class=HTMLResponse)
-def add_activity(
-    request: Request, session: DbSession, principal: WebUser, customer_id: int, tab: str, form: FormFields
-) -> Response:
-    """Record an order, contract or interaction of the customer."""
-    if tab not in ACTIVITY_TABS:
-        raise Invalid([FieldError("tab", "vocabulary.unknown", {"allowed": ", ".join(ACTIVITY_TABS)})])
-    zone = settings_of(request).timezone
-    values = _pick(form, [s.name for s in ACTIVITY_TABS[tab].specs(zone)])
-    data = {**values, "customer_id": customer_id}
-    return _tab_post(
-        request,
-        session,
-        principal,
-        customer_id,
-        tab,
-        lambda: ACTIVITY_TABS[tab].creator(session, principal, data, zone),
-        values,
-        f"{tab}_added",
     )

@@ -5,23 +5,28 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from custinfo.activity import web as activity_pages
 from custinfo.audit.web import router as audit_pages
 from custinfo.auth.deps import language_of
 from custinfo.auth.web import router as auth_pages
-from custinfo.classification.web import router as classification_pages
+from custinfo.classification import web as classification_pages
 from custinfo.core.errors import DomainError
 from custinfo.core.problems import field_errors_of, render_field_error
-from custinfo.customers.web import router as customer_pages
+from custinfo.customers import web as customer_pages
 from custinfo.protection.web import router as protection_pages
+from custinfo.web.tabs import register_tabs
 from custinfo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_pages)
 # Protection before customers: its /customers/{id}/reveal must win over /customers/{id}/{tab}.
 router.include_router(protection_pages)
-router.include_router(customer_pages)
-router.include_router(classification_pages)
+router.include_router(customer_pages.router)
+router.include_router(activity_pages.router)
+router.include_router(classification_pages.router)
 router.include_router(audit_pages)
+# The 360 page draws the tabs each domain declares (custinfo.web.tabs).
+register_tabs(*customer_pages.TABS, *classification_pages.TABS, *activity_pages.TABS)
 
 
 def render_error(request: Request, error: DomainError) -> HTMLResponse:
