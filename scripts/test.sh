@@ -12,4 +12,6 @@ fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
+.venv/bin/python scripts/check_house_rules.py
 exec .venv/bin/pytest "$@"

@@ -14,13 +14,22 @@ from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from custinfo import __version__, bootstrap
+from custinfo.activity.api import router as activity_api
+from custinfo.audit.api import router as audit_api
+from custinfo.auth.api import router as auth_api
 from custinfo.auth.deps import language_of
+from custinfo.classification.api import router as classification_api
+from custinfo.classification.governance.api import router as governance_api
 from custinfo.config import Settings
 from custinfo.core.db import make_engine, make_session_factory
 from custinfo.core.errors import DomainError, MethodNotAllowed, NotFound, Unauthenticated
 from custinfo.core.problems import from_pydantic, problem
+from custinfo.customers.api import router as customers_api
+from custinfo.protection.api import router as protection_api
 from custinfo.security import crypto
 from custinfo.security import logs as log_hygiene
+from custinfo.web.pages import render_error
+from custinfo.web.pages import router as web_router
 
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -52,8 +61,6 @@ def _domain_error(request: Request, error: DomainError) -> Response:
     if isinstance(error, Unauthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-    from custinfo.web.pages import render_error  # web layer imports the app's pieces, not the reverse
-
     return render_error(request, error)
 
 
@@ -75,15 +82,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     bootstrap.wire()
-
-    from custinfo.activity.api import router as activity_api
-    from custinfo.audit.api import router as audit_api
-    from custinfo.auth.api import router as auth_api
-    from custinfo.classification.api import router as classification_api
-    from custinfo.classification.governance.api import router as governance_api
-    from custinfo.customers.api import router as customers_api
-    from custinfo.protection.api import router as protection_api
-    from custinfo.web.pages import router as web_router
 
     # Governance first: its fixed paths (/tags/quality) must win over the engine's /tags/{code}.
     app.include_router(governance_api, prefix=API_PREFIX)

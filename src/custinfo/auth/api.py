@@ -105,8 +105,7 @@ async def token(request: Request, session: DbSession) -> TokenOut:
             session,
             LoginAttempted(username=username, succeeded=False, channel="api", reason=error.detail_key),
         )
-        session.commit()
-        raise
+        raise error.keeping_writes() from None
     record(session, LoginAttempted(username=user.username, succeeded=True, channel="api"))
     issued = issue_session(session, user, "api", timedelta(hours=settings_of(request).token_hours), scopes)
     return TokenOut(

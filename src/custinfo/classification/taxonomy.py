@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from custinfo import defaults as shipped
 from custinfo.classification.models import RuleSetVersion, Tag, TagCategory
 from custinfo.classification.rules import TagInfo
 from custinfo.core.db import utcnow
@@ -22,10 +21,8 @@ CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 
 @cache
 def defaults(name: str) -> dict[str, Any]:
-    """A shipped defaults file (taxonomy.json, rules.json) as data."""
-    text = resources.files("custinfo.defaults").joinpath(name).read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+    """A shipped defaults file (taxonomy.json, rules.json) as data, read once."""
+    return shipped.load(name)
 
 
 def dimension_names() -> dict[str, tuple[str, str]]:

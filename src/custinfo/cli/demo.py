@@ -17,9 +17,12 @@ from rich.table import Table
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
+from custinfo.classification.service import run_full
 from custinfo.cli import CliError, console, handles_errors, load_settings, open_database
 from custinfo.cli.init import initialise
 from custinfo.cli.serve import run_server
+from custinfo.core.db import make_session_factory
+from custinfo.core.uow import Actor, unit_of_work
 from custinfo.demo.generator import (
     DEFAULT_DEMO_PASSWORD,
     DEMO_USERS,
@@ -39,10 +42,6 @@ def drop_everything(engine: Engine) -> None:
 
 def _classify(engine: Engine) -> None:
     """Tag every demo customer, so the list, the 360 page and the report show classes at once."""
-    from custinfo.classification.service import run_full
-    from custinfo.core.db import make_session_factory
-    from custinfo.core.uow import Actor, unit_of_work
-
     with (
         console.status("classifying…"),
         unit_of_work(make_session_factory(engine), Actor.system("demo")) as session,

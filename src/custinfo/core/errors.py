@@ -26,6 +26,12 @@ class DomainError(Exception):
         super().__init__(detail_key)
         self.detail_key = detail_key
         self.params = params
+        self.keeps_writes = False
+
+    def keeping_writes(self) -> DomainError:
+        """This error, marked so the unit of work commits what was written before it (a failed sign-in)."""
+        self.keeps_writes = True
+        return self
 
 
 class NotFound(DomainError):

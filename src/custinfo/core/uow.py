@@ -17,14 +17,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from custinfo.core.db import utcnow
+from custinfo.core.errors import DomainError
+from custinfo.core.jsonable import jsonable
 
 
 @dataclass(frozen=True)
@@ -136,19 +136,18 @@ def unit_of_work(factory: sessionmaker[Session], actor: Actor) -> Iterator[Sessi
     try:
         yield session
         session.commit()
+    except DomainError as error:
+        # A refusal whose record must survive it (a failed sign-in counts towards lock-out).
+        if error.keeps_writes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 def _changes(obj: Tracked, action: str) -> dict[str, list[Any]]:
@@ -162,16 +161,16 @@ def _changes(obj: Tracked, action: str) -> dict[str, list[Any]]:
         if action == "create":
             value = getattr(obj, key)
             if value is not None:
-                result[key] = [None, _plain(value)]
+                result[key] = [None, jsonable(value)]
         elif action == "delete":
             value = hist.unchanged[0] if hist.unchanged else (hist.deleted[0] if hist.deleted else None)
             if value is not None:
-                result[key] = [_plain(value), None]
+                result[key] = [jsonable(value), None]
         elif hist.has_changes():
             old = hist.deleted[0] if hist.deleted else None
             new = hist.added[0] if hist.added else None
             if old != new:
-                result[key] = [_plain(old), _plain(new)]
+                result[key] = [jsonable(old), jsonable(new)]
     return result
 
 

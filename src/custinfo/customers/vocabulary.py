@@ -7,15 +7,14 @@ is a `VocabularySource`; callers only use `Vocabulary.canonical` and `.label`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from functools import cache
-from importlib import resources
 from typing import Any, Protocol
 
+from custinfo import defaults as shipped
 from custinfo.customers.identifiers import InvalidValue, normalize_text
 
 __all__ = [
@@ -134,8 +133,7 @@ class DefaultVocabularySource:
 
     def load(self) -> dict[str, Vocabulary]:
         """Every default vocabulary, keyed by field name."""
-        text = resources.files("custinfo.defaults").joinpath("vocabulary.json").read_text(encoding="utf-8")
-        return vocabularies_from_mapping(json.loads(text))
+        return vocabularies_from_mapping(shipped.load("vocabulary.json"))
 
 
 @cache

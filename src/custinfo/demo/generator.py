@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
 
+from pypinyin import lazy_pinyin
 from sqlalchemy import Table, exists, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
@@ -608,7 +609,6 @@ class DemoRows:
 
 
 def _trade_pinyin() -> dict[str, str]:
-    from pypinyin import lazy_pinyin
 
     return {char: lazy_pinyin(char)[0] for char in data.TRADE_CHARS}
 

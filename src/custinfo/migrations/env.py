@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from custinfo.core.db import make_engine
 from custinfo.models import Base
 
 config = context.config
@@ -14,8 +15,6 @@ def run_migrations() -> None:
     """Run migrations on the connection handed in by custinfo.core.schema (or a URL)."""
     connection = config.attributes.get("connection")
     if connection is None:
-        from custinfo.core.db import make_engine
-
         engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
         with engine.begin() as conn:
             _run(conn)

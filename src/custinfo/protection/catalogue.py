@@ -7,19 +7,17 @@ version (author, time, reason), and the highest version is in force.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from custinfo import defaults as shipped
 from custinfo.core.errors import FieldError
 from custinfo.protection.models import FieldCatalogueVersion
 
-DEFAULTS = Path(__file__).resolve().parent.parent / "defaults" / "field_levels.json"
 LEVELS = ("L1", "L2", "L3")
 STATES = ("clear", "masked", "hidden")
 ENTITIES = ("customer", "contact", "need", "order", "contract", "interaction", "engagement")
@@ -31,7 +29,7 @@ MAX_GRANT_DAYS = 90
 @cache
 def default_document() -> dict[str, Any]:
     """The shipped defaults (REQUIREMENTS §3.1)."""
-    document: dict[str, Any] = json.loads(DEFAULTS.read_text(encoding="utf-8"))
+    document = shipped.load("field_levels.json")
     document.pop("_comment", None)
     return document
 

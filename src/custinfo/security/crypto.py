@@ -33,13 +33,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-if TYPE_CHECKING:
-    from custinfo.config import Settings
+from custinfo.config import Settings
 
 VERSION = 1
 HEADER_BYTES = 3
@@ -255,8 +253,6 @@ def active() -> KeyRing:
     if _active is None:
         with _active_lock:
             if _active is None:
-                from custinfo.config import Settings
-
                 _active = KeyRing.load(Settings().effective_key_file)
     return _active
 

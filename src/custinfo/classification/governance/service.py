@@ -19,17 +19,14 @@ proposer must revise (which re-computes the preview).
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import re
 from datetime import date
-from decimal import Decimal
-from importlib import resources
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from custinfo import defaults
 from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.classification import service as classification
 from custinfo.classification.governance.events import ProposalDecided
@@ -42,6 +39,7 @@ from custinfo.classification.governance.models import (
 )
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted
+from custinfo.core.jsonable import jsonable
 from custinfo.core.uow import record
 from custinfo.customers import service as customers
 
@@ -55,8 +53,7 @@ MAX_TEXT = 2000
 
 def default_settings() -> dict[str, Any]:
     """The shipped governance settings (src/custinfo/defaults/governance.json)."""
-    text = resources.files("custinfo.defaults").joinpath("governance.json").read_text("utf-8")
-    return dict(json.loads(text))
+    return defaults.load("governance.json")
 
 
 def setting(session: Session, key: str) -> Any:
@@ -96,23 +93,6 @@ def can_read(session: Session, principal: Principal) -> bool:
 
 
 # --- engine bridge ----------------------------------------------------------------------------------
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready copy of an engine result (dataclasses, Pydantic models, dates, decimals)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if hasattr(value, "model_dump"):
-        return plain(value.model_dump(mode="json"))
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(v) for v in value]
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _current_version(session: Session) -> int:
@@ -223,7 +203,7 @@ def _clean_rule_change(session: Session, payload: dict[str, Any]) -> tuple[dict[
         "as_of": as_of.isoformat(),
         "base_version": _current_version(session),
     }
-    return cleaned, plain(impact)
+    return cleaned, jsonable(impact)
 
 
 def _clean(
@@ -442,7 +422,7 @@ def approve(session: Session, principal: Principal, proposal_id: int, comment: s
     """Approve a pending proposal and apply it in the same transaction."""
     proposal = _decidable(session, principal, proposal_id)
     comment = _text(comment, "comment", required=False)
-    proposal.result = plain(_apply(session, proposal, principal))
+    proposal.result = jsonable(_apply(session, proposal, principal))
     _decide(session, principal, proposal, "approved", comment or None)
     return proposal
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import custinfo.core.types
+from custinfo.classification.taxonomy import seed  # seeding reads src/custinfo/defaults/
 
 revision = "0002"
 down_revision = "0001"
@@ -169,8 +170,6 @@ def upgrade() -> None:
         "UPDATE customers SET birth_year = CAST(substr(CAST(birth_date AS VARCHAR(10)), 1, 4) AS INTEGER) "
         "WHERE birth_date IS NOT NULL"
     )
-
-    from custinfo.classification.taxonomy import seed  # seeding reads src/custinfo/defaults/
 
     seed(op.get_bind())
 

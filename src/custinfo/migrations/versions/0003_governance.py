@@ -7,14 +7,13 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from importlib import resources
 
 import sqlalchemy as sa
 from alembic import op
 
 import custinfo.core.types
+from custinfo import defaults as shipped
 
 revision = "0003"
 down_revision = "0002"
@@ -124,7 +123,7 @@ def upgrade() -> None:
         sa.Column("created_at", when, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tag_quality_reviews")),
     )
-    defaults = json.loads(resources.files("custinfo.defaults").joinpath("governance.json").read_text("utf-8"))
+    defaults = shipped.load("governance.json")
     now = datetime.now(UTC)
     op.bulk_insert(
         settings,

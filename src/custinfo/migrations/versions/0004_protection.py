@@ -7,14 +7,13 @@ Create Date: 2026-11-27
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import op
 
 import custinfo.core.types
+from custinfo import defaults as shipped
 
 revision = "0004"
 down_revision = "0003"
@@ -22,7 +21,6 @@ branch_labels = None
 depends_on = None
 
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-DEFAULTS = Path(__file__).resolve().parents[2] / "defaults" / "field_levels.json"
 
 
 def upgrade() -> None:
@@ -87,7 +85,7 @@ def upgrade() -> None:
         [
             {
                 "version": 1,
-                "document": json.loads(DEFAULTS.read_text(encoding="utf-8")),
+                "document": shipped.load("field_levels.json"),
                 "reason": "defaults (REQUIREMENTS §3.1)",
                 "author": "system",
                 "created_at": datetime.now(UTC),

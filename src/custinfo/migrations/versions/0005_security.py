@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import custinfo.core.types
+from custinfo.security import crypto
 
 revision = "0005"
 down_revision = "0004"
@@ -36,8 +37,6 @@ $$ LANGUAGE plpgsql
 
 
 def _encrypt_existing(bind: sa.engine.Connection) -> None:
-    from custinfo.security import crypto
-
     rows = bind.execute(
         sa.text(
             "SELECT id, "
@@ -70,8 +69,6 @@ def _encrypt_existing(bind: sa.engine.Connection) -> None:
 
 
 def _decrypt_existing(bind: sa.engine.Connection) -> None:
-    from custinfo.security import crypto
-
     rows = bind.execute(
         sa.text(
             "SELECT id, "
