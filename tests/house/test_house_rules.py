@@ -28,10 +28,14 @@ def test_commit_outside_the_unit_of_work_is_reported() -> None:
 
 
 def test_imports_inside_functions_are_reported_except_optional_heavy_ones() -> None:
-    found = _lines(rules.imports_in_functions, "def f():\n    from custinfo.core import db\n    import json\n")
+    found = _lines(
+        rules.imports_in_functions, "def f():\n    from custinfo.core import db\n    import json\n"
+    )
     assert len(found) == 2 and "inside f()" in found[0]
     assert not _lines(rules.imports_in_functions, "import json\n\ndef f():\n    import pandas as pd\n")
-    assert not _lines(rules.imports_in_functions, "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import json\n")
+    assert not _lines(
+        rules.imports_in_functions, "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import json\n"
+    )
 
 
 def test_import_cycles_are_found(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

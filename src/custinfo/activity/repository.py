@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
 from custinfo.auth.policy import Principal, customer_scope
 from custinfo.core.errors import NotFound
+from custinfo.core.pagination import PageParams, PageRows, fetch_page
 from custinfo.customers.models import Customer
-
-TOTAL_CAP = 100_000
 
 Row = TypeVar("Row", Order, Contract, Interaction, EngagementEvent)
 
@@ -64,18 +63,11 @@ def _filtered(model: type[Row], principal: Principal, filters: ActivityFilter) -
 
 
 def list_rows(
-    session: Session, model: type[Row], principal: Principal, filters: ActivityFilter, page: int, size: int
-) -> tuple[list[Row], int, bool]:
+    session: Session, model: type[Row], principal: Principal, filters: ActivityFilter, params: PageParams
+) -> PageRows[Row]:
     """One page (newest natural date first) and the match count, counted up to TOTAL_CAP."""
-    base = _filtered(model, principal, filters)
-    column = NATURAL_DATE[model]
-    rows_stmt = (
-        base.order_by(column.desc().nulls_last(), model.id.desc()).limit(size).offset((page - 1) * size)
-    )
-    rows = list(session.scalars(rows_stmt))
-    capped = base.with_only_columns(model.id).limit(TOTAL_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
-    return rows, min(total, TOTAL_CAP), total > TOTAL_CAP
+    newest_first = (NATURAL_DATE[model].desc().nulls_last(), model.id.desc())
+    return fetch_page(session, _filtered(model, principal, filters), params, order_by=newest_first)
 
 
 def get_row(session: Session, model: type[Row], principal: Principal, row_id: int, detail_key: str) -> Row:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
+from custinfo.core.pagination import Page
 from custinfo.customers.schemas import CustomerClassified
 
 Text = str | None
@@ -76,14 +77,10 @@ class OrderOut(CustomerClassified):
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
-class OrderPage(BaseModel):
+class OrderPage(Page[OrderOut]):
     """One page of an order list."""
 
     items: list[OrderOut] = Field(description="Orders, newest order date first")
-    page: int = Field(description="Page number, from 1")
-    size: int = Field(description="Page size")
-    total: int = Field(description="Matching records, counted up to 100,000")
-    total_capped: bool = Field(description="True when there are more than `total` matches")
 
 
 class ContractIn(BaseModel):
@@ -125,14 +122,10 @@ class ContractOut(CustomerClassified):
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
-class ContractPage(BaseModel):
+class ContractPage(Page[ContractOut]):
     """One page of a contract list."""
 
     items: list[ContractOut] = Field(description="Contracts, latest signing date first (unsigned last)")
-    page: int = Field(description="Page number, from 1")
-    size: int = Field(description="Page size")
-    total: int = Field(description="Matching records, counted up to 100,000")
-    total_capped: bool = Field(description="True when there are more than `total` matches")
 
 
 class InteractionIn(BaseModel):
@@ -170,14 +163,10 @@ class InteractionOut(CustomerClassified):
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
-class InteractionPage(BaseModel):
+class InteractionPage(Page[InteractionOut]):
     """One page of an interaction list."""
 
     items: list[InteractionOut] = Field(description="Interactions, newest first")
-    page: int = Field(description="Page number, from 1")
-    size: int = Field(description="Page size")
-    total: int = Field(description="Matching records, counted up to 100,000")
-    total_capped: bool = Field(description="True when there are more than `total` matches")
 
 
 class EngagementIn(BaseModel):
@@ -214,11 +203,7 @@ class EngagementOut(CustomerClassified):
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
-class EngagementPage(BaseModel):
+class EngagementPage(Page[EngagementOut]):
     """One page of a customer's engagement log."""
 
     items: list[EngagementOut] = Field(description="Events, newest first")
-    page: int = Field(description="Page number, from 1")
-    size: int = Field(description="Page size")
-    total: int = Field(description="Matching records, counted up to 100,000")
-    total_capped: bool = Field(description="True when there are more than `total` matches")

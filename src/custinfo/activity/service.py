@@ -29,6 +29,7 @@ from custinfo.activity.repository import ActivityFilter, Row
 from custinfo.auth.policy import Permission, Principal, require
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.fields import FieldSpec, RuleViolation, integer, validate
+from custinfo.core.pagination import PageParams, PageRows
 from custinfo.core.uow import record
 from custinfo.core.versioning import check_version
 from custinfo.customers import service as customers
@@ -53,8 +54,6 @@ __all__ = [
     "update_interaction",
     "update_order",
 ]
-
-Page = tuple[list[Row], int, bool]
 
 MAX_SIZE = 200
 MAX_ID = 2**63 - 1
@@ -119,20 +118,16 @@ def _list(
     size: int,
     zone: str | None = None,
     customer_must_exist: bool = False,
-) -> Page[Row]:
+) -> PageRows[Row]:
     require(principal, Permission.CUSTOMER_READ)
-    errors = []
-    if page < 1:
-        errors.append(FieldError("page", "integer.range", {"min": 1, "max": 1_000_000}))
-    if not 1 <= size <= MAX_SIZE:
-        errors.append(FieldError("size", "integer.range", {"min": 1, "max": MAX_SIZE}))
-    if errors:
+    params = PageParams(page, size)
+    if errors := params.problems(MAX_SIZE):
         raise Invalid(errors)
     if customer_must_exist and customer_id is not None:
         customers.ensure_visible(session, principal, customer_id)
     start, end = _range(date_from, date_to, zone)
     filters = ActivityFilter(customer_id=customer_id, start=start, end=end)
-    return repository.list_rows(session, model, principal, filters, page, size)
+    return repository.list_rows(session, model, principal, filters, params)
 
 
 def list_orders(
@@ -144,7 +139,7 @@ def list_orders(
     page: int = 1,
     size: int = 20,
     customer_must_exist: bool = False,
-) -> Page[Order]:
+) -> PageRows[Order]:
     """Orders of the customers in scope, newest first; `from`/`to` bound `ordered_on` (inclusive)."""
     return _list(
         session,
@@ -168,7 +163,7 @@ def list_contracts(
     page: int = 1,
     size: int = 20,
     customer_must_exist: bool = False,
-) -> Page[Contract]:
+) -> PageRows[Contract]:
     """Contracts of the customers in scope, latest signed first; `from`/`to` bound `signed_on`."""
     return _list(
         session,
@@ -193,7 +188,7 @@ def list_interactions(
     page: int = 1,
     size: int = 20,
     customer_must_exist: bool = False,
-) -> Page[Interaction]:
+) -> PageRows[Interaction]:
     """Interactions in scope, newest first; `from`/`to` are local dates in `zone` bounding `occurred_at`."""
     return _list(
         session,
@@ -218,7 +213,7 @@ def list_engagement(
     date_to: str | None = None,
     page: int = 1,
     size: int = 20,
-) -> Page[EngagementEvent]:
+) -> PageRows[EngagementEvent]:
     """Engagement events of one customer in scope, newest first (404 if the customer is not visible)."""
     return _list(session, principal, EngagementEvent, customer_id, date_from, date_to, page, size, zone, True)
 

@@ -7,10 +7,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from custinfo.audit import service as audit_service
+from custinfo.auth import repository
 from custinfo.auth.events import PermissionChanged
 from custinfo.auth.models import ROLES, AuthSession, Department, User
 from custinfo.auth.policy import Principal
@@ -56,7 +56,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
         and audit_service.failed_logins_from(session, address, ADDRESS_WINDOW) >= MAX_FAILED_PER_ADDRESS
     ):
         raise Unauthenticated("auth.throttled")
-    user = session.scalar(select(User).where(User.username == username.strip()))
+    user = repository.user_named(session, username.strip())
     now = utcnow()
     if user is None:
         verify_password(DUMMY_HASH, password)
@@ -109,7 +109,7 @@ def issue_session(
 
 def resolve_session(session: Session, secret: str, kind: str) -> tuple[Principal, AuthSession]:
     """The principal behind a cookie or bearer secret; expired, revoked or disabled → 401."""
-    row = session.scalar(select(AuthSession).where(AuthSession.secret_hash == _digest(secret)))
+    row = repository.session_with_hash(session, _digest(secret))
     if (
         row is None
         or row.kind != kind
@@ -123,7 +123,7 @@ def resolve_session(session: Session, secret: str, kind: str) -> tuple[Principal
 
 def revoke_session(session: Session, secret: str) -> None:
     """End a session or token now."""
-    row = session.scalar(select(AuthSession).where(AuthSession.secret_hash == _digest(secret)))
+    row = repository.session_with_hash(session, _digest(secret))
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
         session.flush()
@@ -131,14 +131,9 @@ def revoke_session(session: Session, secret: str) -> None:
 
 def revoke_user_sessions(session: Session, user: User) -> int:
     """End every open session and token of a user now; returns how many were open."""
-    now = utcnow()
-    result = session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None), AuthSession.expires_at > now)
-        .values(revoked_at=now)
-    )
+    revoked = repository.revoke_open_sessions(session, user.id, utcnow())
     session.flush()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return revoked
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
@@ -154,7 +149,7 @@ def set_active(session: Session, user: User, active: bool) -> None:
 
 def ensure_department(session: Session, name: str) -> Department:
     """The department of that name, created if missing."""
-    department = session.scalar(select(Department).where(Department.name == name))
+    department = repository.department_named(session, name)
     if department is None:
         department = Department(name=name)
         session.add(department)
@@ -182,7 +177,7 @@ def create_user(
         errors += [FieldError("password", rule) for rule in password_problems(password, username)]
     if errors:
         raise Invalid(errors)
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    if repository.user_named(session, username) is not None:
         raise Conflict("error.duplicate", errors=[FieldError("username", "field.duplicate")])
     user = User(
         username=username,
@@ -198,7 +193,7 @@ def create_user(
 
 def get_user(session: Session, user_id: int) -> User:
     """One account by id (404 if unknown)."""
-    user = session.get(User, user_id)
+    user = repository.get_user(session, user_id)
     if user is None:
         raise NotFound("error.not_found")
     return user
@@ -206,7 +201,7 @@ def get_user(session: Session, user_id: int) -> User:
 
 def user_by_username(session: Session, username: str) -> User:
     """Look up a user by username (404 if absent)."""
-    user = session.scalar(select(User).where(User.username == username))
+    user = repository.user_named(session, username)
     if user is None:
         raise NotFound("error.not_found")
     return user

@@ -16,6 +16,7 @@ from custinfo.classification.governance.models import TagUsage
 from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagAssignment
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, NotFound
+from custinfo.core.pagination import PageParams, fetch_page, fetch_rows
 from custinfo.customers.models import Customer
 
 
@@ -288,18 +289,17 @@ def open_tag_codes(session: Session, customer_ids: list[int]) -> dict[int, list[
 
 
 def members(
-    session: Session, principal: Principal, tag_code: str, as_of: date | None, page: int, size: int
+    session: Session, principal: Principal, tag_code: str, as_of: date | None, params: PageParams
 ) -> tuple[list[tuple[int, str]], int]:
-    """Customers in scope carrying a tag (now or at the end of `as_of`)."""
+    """Customers in scope carrying a tag (now or at the end of `as_of`), by id, and their exact number."""
     instant = end_of_day(as_of) if as_of else None
-    base = (
+    stmt = (
         select(Customer.id, Customer.name)
         .join(TagAssignment, TagAssignment.customer_id == Customer.id)
         .where(TagAssignment.tag_code == tag_code, _valid_at(instant), customer_scope(principal))
     )
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(base.order_by(Customer.id).limit(size).offset((page - 1) * size))
-    return [(cid, name) for cid, name in rows], int(total)
+    rows, total, _ = fetch_rows(session, stmt, params, order_by=(Customer.id,), cap=None)
+    return [(cid, name) for cid, name in rows], total
 
 
 def report(session: Session, principal: Principal, definition: dict[str, Any]) -> list[ReportCell]:
@@ -328,19 +328,13 @@ def _labels(session: Session, dimensions: list[str]) -> set[str]:
     return set(session.scalars(select(Tag.name_zh).where(Tag.dimension.in_(dimensions))))
 
 
-def list_runs(
-    session: Session, mode: str | None, page: int, size: int
-) -> tuple[list[ClassificationRun], int]:
+def list_runs(session: Session, mode: str | None, params: PageParams) -> tuple[list[ClassificationRun], int]:
     """Runs newest first, with the total."""
     stmt = select(ClassificationRun)
-    count = select(func.count()).select_from(ClassificationRun)
     if mode:
         stmt = stmt.where(ClassificationRun.mode == mode)
-        count = count.where(ClassificationRun.mode == mode)
-    rows = list(
-        session.scalars(stmt.order_by(ClassificationRun.id.desc()).limit(size).offset((page - 1) * size))
-    )
-    return rows, int(session.scalar(count) or 0)
+    rows, total, _ = fetch_page(session, stmt, params, order_by=(ClassificationRun.id.desc(),), cap=None)
+    return rows, total
 
 
 def carries_tag(tag_code: str) -> ColumnElement[bool]:

@@ -22,6 +22,7 @@ from custinfo.classification.models import ClassificationRun, RuleSetVersion, Ta
 from custinfo.classification.repository import AssignmentView, ReportCell
 from custinfo.classification.rules import Change
 from custinfo.core.errors import FieldError, Invalid, NotFound
+from custinfo.core.pagination import PageParams
 from custinfo.core.uow import actor_of
 from custinfo.customers import service as customers
 
@@ -229,7 +230,7 @@ def list_runs(
     session: Session, mode: str | None = None, page: int = 1, size: int = 50
 ) -> tuple[list[ClassificationRun], int]:
     """Runs, newest first, optionally only `full` or `incremental` ones; with the total."""
-    return repository.list_runs(session, mode, page, size)
+    return repository.list_runs(session, mode, PageParams(page, size))
 
 
 def get_run(session: Session, run_id: int) -> ClassificationRun:
@@ -306,7 +307,7 @@ def tag_members(
     """Customers in scope carrying the tag (now or on a past date): (id, name) pairs and the total."""
     require(principal, Permission.CLASSIFICATION_READ)
     taxonomy.get_tag(session, tag_code)
-    return repository.members(session, principal, tag_code, as_of, page, size)
+    return repository.members(session, principal, tag_code, as_of, PageParams(page, size))
 
 
 def classification_report(session: Session, principal: Principal) -> list[ReportCell]:

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from custinfo.auth.models import Department, User
 from custinfo.auth.policy import Principal, customer_scope
 from custinfo.core.errors import NotFound
+from custinfo.core.pagination import PageParams, PageRows, fetch_rows
 from custinfo.customers.identifiers import InvalidValue, validate_id_number
 from custinfo.customers.models import Contact, Customer, NeedEntry
 from custinfo.security.encrypted import blind_index
 
-TOTAL_CAP = 100_000
 # Encrypted identifiers are found through their keyed blind index, never by comparing ciphertext.
 BLIND_INDEXED = frozenset({"id_number", "bank_account"})
 
@@ -107,24 +107,19 @@ def list_customers(
     session: Session,
     principal: Principal,
     filters: CustomerFilter,
-    page: int,
-    size: int,
+    params: PageParams,
     extra: Sequence[ColumnElement[bool]] = (),
-) -> tuple[list[CustomerRow], int, bool]:
+) -> PageRows[CustomerRow]:
     """One page (newest first) and the match count, counted up to TOTAL_CAP; `extra` narrows further."""
-    base = _filtered(principal, filters).where(*extra)
-    rows_stmt = (
-        base.add_columns(User.username, Department.name)
+    stmt = (
+        _filtered(principal, filters)
+        .where(*extra)
+        .add_columns(User.username, Department.name)
         .outerjoin(User, User.id == Customer.owner_id)
         .outerjoin(Department, Department.id == Customer.department_id)
-        .order_by(Customer.id.desc())
-        .limit(size)
-        .offset((page - 1) * size)
     )
-    rows = [CustomerRow(c, owner, dept) for c, owner, dept in session.execute(rows_stmt)]
-    capped_ids = base.with_only_columns(Customer.id).limit(TOTAL_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped_ids)) or 0
-    return rows, min(total, TOTAL_CAP), total > TOTAL_CAP
+    rows, total, capped = fetch_rows(session, stmt, params, order_by=(Customer.id.desc(),))
+    return [CustomerRow(c, owner, dept) for c, owner, dept in rows], total, capped
 
 
 def get_customer(

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from custinfo.core.pagination import Page
+
 Text = str | None
 
 
@@ -84,14 +86,10 @@ class CustomerOut(BaseModel):
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
 
 
-class CustomerPage(BaseModel):
+class CustomerPage(Page[CustomerOut]):
     """One page of a customer list."""
 
-    items: list[CustomerOut]
-    page: int
-    size: int
-    total: int = Field(description="Matching records, counted up to `total_cap`")
-    total_capped: bool = Field(description="True when there are more than `total` matches")
+    items: list[CustomerOut] = Field(description="Customers, newest first")
 
 
 class ContactIn(BaseModel):

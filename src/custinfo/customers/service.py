@@ -18,6 +18,7 @@ from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.service import get_user, user_by_username
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
 from custinfo.core.fields import validate
+from custinfo.core.pagination import PageParams, PageRows
 from custinfo.core.uow import actor_of
 from custinfo.core.versioning import check_version
 from custinfo.customers import identifiers, repository
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the owner is an auth account; only its type is needed here
     from custinfo.auth.models import User
 
 UNIQUE_IDENTIFIERS = ("credit_code", "id_number")
+MAX_SIZE = 200
 
 __all__ = [
     "CustomerFilter",
@@ -56,22 +58,19 @@ def list_customers(
     size: int = 20,
     *,
     extra: Sequence[ColumnElement[bool]] = (),
-) -> tuple[list[CustomerRow], int, bool]:
+) -> PageRows[CustomerRow]:
     """A page of the customers the principal may see, with the (capped) total.
 
     `extra` are predicates on customers that another domain supplied through the edge (a tag filter).
     """
     require(principal, Permission.CUSTOMER_READ)
-    errors = []
-    if page < 1:
-        errors.append(FieldError("page", "integer.range", {"min": 1, "max": 1_000_000}))
-    if not 1 <= size <= 200:
-        errors.append(FieldError("size", "integer.range", {"min": 1, "max": 200}))
+    params = PageParams(page, size)
+    errors = params.problems(MAX_SIZE)
     if filters.kind and filters.kind not in KINDS:
         errors.append(FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(KINDS)}))
     if errors:
         raise Invalid(errors)
-    return repository.list_customers(session, principal, filters, page, size, extra)
+    return repository.list_customers(session, principal, filters, params, extra)
 
 
 def get_customer(session: Session, principal: Principal, customer_id: int) -> CustomerRow:

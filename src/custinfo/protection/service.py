@@ -14,18 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from custinfo.auth.events import PermissionChanged
-from custinfo.auth.models import User
 from custinfo.auth.policy import Permission, Principal, can, in_natural_scope, require
 from custinfo.core.db import utcnow
 from custinfo.core.errors import FieldError, Invalid, NotFound, NotPermitted
 from custinfo.core.uow import record
 from custinfo.customers import service as customers
-from custinfo.customers.models import Customer
-from custinfo.protection import catalogue
+from custinfo.protection import catalogue, repository
 from custinfo.protection.catalogue import MAX_GRANT_DAYS, Catalogue
 from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead
 from custinfo.protection.models import AccessRequest, FieldCatalogueVersion
@@ -120,12 +117,6 @@ def status_of(request: AccessRequest, now: datetime | None = None) -> str:
     return request.status
 
 
-def _customer_department(session: Session, customer_id: int | None) -> int | None:
-    if customer_id is None:
-        return None
-    return session.scalar(select(Customer.department_id).where(Customer.id == customer_id))
-
-
 def may_decide(
     session: Session,
     principal: Principal,
@@ -147,7 +138,9 @@ def may_decide(
     known = customers.get(request.customer_id) if customers and request.customer_id is not None else None
     if known is not None:
         return known[1] == principal.department_id
-    return _customer_department(session, request.customer_id) == principal.department_id
+    if request.customer_id is None:
+        return False
+    return repository.customer_department(session, request.customer_id) == principal.department_id
 
 
 def _rows(
@@ -155,17 +148,10 @@ def _rows(
 ) -> list[RequestRow]:
     """Requests with names joined in: one query for the users and one for the customers, not one per row."""
     user_ids = {r.requester_id for r in requests} | {r.approver_id for r in requests if r.approver_id}
-    customer_ids = {r.customer_id for r in requests if r.customer_id is not None}
-    usernames: dict[int, str] = {}
-    if user_ids:
-        usernames = {
-            row.id: row.username
-            for row in session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
-        }
-    customers: dict[int, tuple[str, int | None]] = {}
-    if customer_ids:
-        stmt = select(Customer.id, Customer.name, Customer.department_id).where(Customer.id.in_(customer_ids))
-        customers = {row.id: (row.name, row.department_id) for row in session.execute(stmt)}
+    usernames = repository.usernames(session, user_ids)
+    customers = repository.customer_briefs(
+        session, {r.customer_id for r in requests if r.customer_id is not None}
+    )
     rows = []
     for request in requests:
         customer = customers.get(request.customer_id) if request.customer_id is not None else None
@@ -205,7 +191,7 @@ def create_request(session: Session, principal: Principal, data: dict[str, Any])
         if not isinstance(customer_id, int) or customer_id < 1:
             errors.append(FieldError("customer_id", "field.required"))
         else:
-            customer = session.get(Customer, customer_id)
+            customer = repository.customer(session, customer_id)
             if customer is None:
                 errors.append(FieldError("customer_id", "access.customer_unknown"))
             elif in_natural_scope(principal, customer):
@@ -242,39 +228,17 @@ def list_requests(session: Session, principal: Principal, queue: bool = False) -
     """The caller's own requests, or (queue) the pending ones the caller may decide."""
     now = utcnow()
     if not queue:
-        stmt = select(AccessRequest).where(AccessRequest.requester_id == principal.user_id)
-        rows = session.scalars(stmt.order_by(AccessRequest.id.desc()).limit(500))
-        return _rows(session, principal, list(rows), now)
+        return _rows(session, principal, repository.requests_of(session, principal.user_id), now)
     require(principal, Permission.ACCESS_APPROVE)
-    stmt = select(AccessRequest).where(
-        AccessRequest.status == "pending", AccessRequest.requester_id != principal.user_id
-    )
-    if principal.role != "admin":
-        department = principal.department_id
-        if department is None:  # a head without a department approves nothing (may_decide agrees)
-            return []
-        stmt = stmt.where(
-            or_(
-                and_(
-                    AccessRequest.target == "level",
-                    AccessRequest.level == "L2",
-                    AccessRequest.department_id == department,
-                ),
-                and_(
-                    AccessRequest.target == "customer",
-                    AccessRequest.customer_id.in_(
-                        select(Customer.id).where(Customer.department_id == department)
-                    ),
-                ),
-            )
-        )
-    rows = session.scalars(stmt.order_by(AccessRequest.id).limit(500))
-    return _rows(session, principal, list(rows), now)
+    department = None if principal.role == "admin" else principal.department_id
+    if principal.role != "admin" and department is None:
+        return []  # a head without a department approves nothing (may_decide agrees)
+    return _rows(session, principal, repository.pending_queue(session, principal.user_id, department), now)
 
 
 def get_request(session: Session, principal: Principal, request_id: int) -> RequestRow:
     """One request, for its requester or an approver of it (otherwise 404)."""
-    request = session.get(AccessRequest, request_id)
+    request = repository.get_request(session, request_id)
     if request is None or (
         request.requester_id != principal.user_id
         and principal.role != "auditor"
@@ -289,7 +253,7 @@ def decide(
 ) -> RequestRow:
     """Approve (the grant runs `days` days from now) or reject a pending request."""
     require(principal, Permission.ACCESS_APPROVE)
-    request = session.get(AccessRequest, request_id, with_for_update=True)
+    request = repository.get_request(session, request_id, for_update=True)
     if request is None or not may_decide(session, principal, request):
         if request is not None and request.requester_id == principal.user_id:
             raise NotPermitted("access.own_request")

@@ -23,12 +23,12 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from custinfo import defaults
 from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.classification import service as classification
+from custinfo.classification.governance import repository
 from custinfo.classification.governance.events import ProposalDecided
 from custinfo.classification.governance.models import (
     PROPOSAL_KINDS,
@@ -40,6 +40,7 @@ from custinfo.classification.governance.models import (
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted
 from custinfo.core.jsonable import jsonable
+from custinfo.core.pagination import PageParams
 from custinfo.core.uow import record
 from custinfo.customers import service as customers
 
@@ -58,7 +59,7 @@ def default_settings() -> dict[str, Any]:
 
 def setting(session: Session, key: str) -> Any:
     """One governance setting: the stored value, else the shipped default."""
-    row = session.get(GovernanceSetting, key)
+    row = repository.setting_row(session, key)
     return row.value if row is not None else default_settings()[key]
 
 
@@ -67,7 +68,7 @@ def set_setting(session: Session, principal: Principal, key: str, value: Any) ->
     require(principal, Permission.USER_MANAGE)
     if key not in default_settings():
         raise Invalid([FieldError("key", "vocabulary.unknown", {"allowed": ", ".join(default_settings())})])
-    row = session.get(GovernanceSetting, key)
+    row = repository.setting_row(session, key)
     if row is None:
         session.add(GovernanceSetting(key=key, value=value, updated_by=principal.username))
     else:
@@ -168,7 +169,7 @@ def _clean_manual_tag(session: Session, principal: Principal, payload: dict[str,
 
 def manual_tag_codes(session: Session) -> list[str]:
     """Codes of the tags set by a reviewed decision rather than a rule (VIP, strategic partner)."""
-    return [t.code for t in classification.list_tags(session) if t.source == "manual"]
+    return repository.manual_tag_codes(session)
 
 
 def _clean_reactivate(session: Session, payload: dict[str, Any]) -> dict[str, Any]:
@@ -178,8 +179,7 @@ def _clean_reactivate(session: Session, payload: dict[str, Any]) -> dict[str, An
         version = int(raw.strip())
     if version is None:
         raise Invalid([FieldError("payload.version", "field.required")])
-    known = [v.number for v in classification.rule_set_versions(session)]
-    if version not in known:
+    if repository.version_numbered(session, version) is None:
         raise Invalid([FieldError("payload.version", "rule_set.unknown_version", {"version": version})])
     if version == _current_version(session):
         raise Invalid([FieldError("payload.version", "rule_set.already_active", {"version": version})])
@@ -221,7 +221,7 @@ def _clean(
         if cleaned["category"] not in categories:
             allowed = ", ".join(categories)
             raise Invalid([FieldError("payload.category", "vocabulary.unknown", {"allowed": allowed})])
-        if cleaned["code"] in {t.code for t in engine.list_tags(session, include_inactive=True)}:
+        if repository.tag_code_taken(session, cleaned["code"]):
             raise Invalid([FieldError("payload.code", "tag.code_taken", {"code": cleaned["code"]})])
         return cleaned, None, None
     if kind == "manual_tag":
@@ -247,29 +247,25 @@ def list_proposals(
     """Proposals newest first, optionally by status (`open` = pending or sent back) and kind."""
     if not can_read(session, principal) and not can(principal, Permission.PROPOSAL_CREATE):
         raise NotPermitted("error.permission", permission="proposal.read")
-    stmt = select(Proposal)
+    statuses: tuple[str, ...] = ()
     if status == "open":
-        stmt = stmt.where(Proposal.status.in_(OPEN_STATUSES))
+        statuses = OPEN_STATUSES
     elif status:
         if status not in PROPOSAL_STATUSES:
             raise Invalid(
                 [FieldError("status", "vocabulary.unknown", {"allowed": ", ".join(PROPOSAL_STATUSES)})]
             )
-        stmt = stmt.where(Proposal.status == status)
-    if kind:
-        if kind not in PROPOSAL_KINDS:
-            raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(PROPOSAL_KINDS)})])
-        stmt = stmt.where(Proposal.kind == kind)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(Proposal.id.desc()).limit(size).offset((page - 1) * size))
-    return list(rows), total
+        statuses = (status,)
+    if kind and kind not in PROPOSAL_KINDS:
+        raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(PROPOSAL_KINDS)})])
+    return repository.proposals(session, statuses, kind, PageParams(page, size))
 
 
 def get_proposal(session: Session, principal: Principal, proposal_id: int) -> Proposal:
     """One proposal with all its steps."""
     if not can_read(session, principal) and not can(principal, Permission.PROPOSAL_CREATE):
         raise NotPermitted("error.permission", permission="proposal.read")
-    proposal = session.get(Proposal, proposal_id)
+    proposal = repository.get_proposal(session, proposal_id)
     if proposal is None:
         raise NotFound("error.proposal_not_found", id=proposal_id)
     return proposal
@@ -277,8 +273,7 @@ def get_proposal(session: Session, principal: Principal, proposal_id: int) -> Pr
 
 def proposals_for_customer(session: Session, customer_id: int) -> list[Proposal]:
     """Manual-tag proposals about a customer, newest first (caller checks scope)."""
-    stmt = select(Proposal).where(Proposal.customer_id == customer_id).order_by(Proposal.id.desc()).limit(20)
-    return list(session.scalars(stmt))
+    return repository.proposals_for_customer(session, customer_id, limit=20)
 
 
 # --- the workflow -----------------------------------------------------------------------------------
@@ -456,7 +451,7 @@ def _apply(session: Session, proposal: Proposal, reviewer: Principal) -> Any:
         )
         return {"customer_id": payload["customer_id"], "tag_code": payload["tag_code"], "add": payload["add"]}
     if proposal.kind == "reactivate":
-        earlier = next(v for v in engine.rule_set_versions(session) if v.number == payload["version"])
+        earlier = repository.require_version_numbered(session, payload["version"])
         version = engine.activate_version(
             session, earlier.id, reason=reason, author=author, approved_by=approver
         )

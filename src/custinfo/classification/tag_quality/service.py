@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import Permission, Principal, can, require
@@ -25,13 +23,11 @@ from custinfo.classification.governance.models import (
     USAGE_KINDS,
     QualityReview,
     TagCorrection,
-    TagUsage,
 )
-from custinfo.classification.models import ClassificationRun, Tag, TagAssignment
+from custinfo.classification.tag_quality import repository
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
 from custinfo.customers import service as customers
-from custinfo.customers.models import Customer
 
 
 @dataclass
@@ -91,16 +87,9 @@ def report_correction(
     require(principal, Permission.TAG_CORRECT)
     customers.ensure_visible(session, principal, customer_id)  # out of scope → 404
     reason = governance._text(reason, "reason")
-    known = _tag_names(session)
-    if tag_code not in known:
+    if not repository.is_active_tag(session, tag_code):
         raise NotFound("error.tag_not_found", code=tag_code)
-    duplicate = session.scalar(
-        select(TagCorrection.id).where(
-            TagCorrection.customer_id == customer_id,
-            TagCorrection.tag_code == tag_code,
-            TagCorrection.status == "open",
-        )
-    )
+    duplicate = repository.open_correction_id(session, customer_id, tag_code)
     if duplicate is not None:
         raise Conflict("correction.already_open", id=duplicate)
     correction = TagCorrection(
@@ -128,15 +117,11 @@ def list_corrections(
         raise Invalid(
             [FieldError("status", "vocabulary.unknown", {"allowed": ", ".join(CORRECTION_STATUSES)})]
         )
-    stmt = select(TagCorrection)
+    reported_by = None
     if not (can(principal, Permission.CORRECTION_RESOLVE) or can(principal, Permission.TAG_QUALITY_READ)):
         require(principal, Permission.TAG_CORRECT)
-        stmt = stmt.where(TagCorrection.reported_by == principal.username)
-    if status:
-        stmt = stmt.where(TagCorrection.status == status)
-    if customer_id is not None:
-        stmt = stmt.where(TagCorrection.customer_id == customer_id)
-    return list(session.scalars(stmt.order_by(TagCorrection.id.desc()).limit(limit)))
+        reported_by = principal.username
+    return repository.corrections(session, reported_by, status, customer_id, limit)
 
 
 def resolve_correction(
@@ -154,7 +139,7 @@ def resolve_correction(
     keeps the note for the next rule change.
     """
     require(principal, Permission.CORRECTION_RESOLVE)
-    correction = session.get(TagCorrection, correction_id)
+    correction = repository.get_correction(session, correction_id)
     if correction is None:
         raise NotFound("error.correction_not_found", id=correction_id)
     if correction.status != "open":
@@ -195,10 +180,10 @@ def reminder(session: Session, today: date | None = None) -> ReviewReminder:
     today = today or date.today()
     cadence = int(governance.setting(session, "quality_review_cadence_days"))
     soon = int(governance.setting(session, "quality_review_due_soon_days"))
-    last = session.scalar(select(func.max(QualityReview.reviewed_on)))
+    last = repository.last_review_day(session)
     if last is None:
         # Never reviewed: the first review is due one cadence after the first tag was assigned.
-        first = _first_assignment_day(session)
+        first = repository.first_assignment_day(session)
         next_due = (first or today) + timedelta(days=cadence)
     else:
         next_due = last + timedelta(days=cadence)
@@ -231,7 +216,7 @@ def complete_review(
 
 def reviews(session: Session, limit: int = 10) -> list[QualityReview]:
     """The latest completed quality reviews."""
-    return list(session.scalars(select(QualityReview).order_by(QualityReview.id.desc()).limit(limit)))
+    return repository.reviews(session, limit)
 
 
 # --- figures ----------------------------------------------------------------------------------------
@@ -239,15 +224,6 @@ def reviews(session: Session, limit: int = 10) -> list[QualityReview]:
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def _tag_names(session: Session) -> dict[str, Any]:
-    return {t.code: t for t in classification.list_tags(session)}
-
-
-def _first_assignment_day(session: Session) -> date | None:
-    first = session.scalar(select(func.min(TagAssignment.valid_from)))
-    return first.date() if isinstance(first, datetime) else first
 
 
 def quality_report(session: Session, principal: Principal, as_of: date | None = None) -> QualityReport:
@@ -258,64 +234,16 @@ def quality_report(session: Session, principal: Principal, as_of: date | None = 
     swallow = float(governance.setting(session, "anomaly_swallow_share"))
     flip = float(governance.setting(session, "anomaly_flip_share"))
     start, end = _start_of(as_of - timedelta(days=window)), _start_of(as_of + timedelta(days=1))
-    a = TagAssignment
-
-    current = a.valid_to.is_(None) | (a.valid_to > end)
-    sizes: dict[Any, int] = dict(
-        session.execute(
-            select(a.tag_code, func.count()).where(a.valid_from < end, current).group_by(a.tag_code)
-        ).all()
-    )
-    # The first full run tags everybody at once; that is the baseline, not churn.
-    baseline_run = (
-        select(func.min(ClassificationRun.id)).where(ClassificationRun.mode == "full").scalar_subquery()
-    )
-    not_baseline = a.run_id.is_(None) | (a.run_id != func.coalesce(baseline_run, -1))
-    entered: dict[Any, int] = dict(
-        session.execute(
-            select(a.tag_code, func.count())
-            .where(a.valid_from >= start, a.valid_from < end, not_baseline)
-            .group_by(a.tag_code)
-        ).all()
-    )
-    left: dict[Any, int] = dict(
-        session.execute(
-            select(a.tag_code, func.count())
-            .where(a.valid_to.is_not(None), a.valid_to >= start, a.valid_to < end)
-            .group_by(a.tag_code)
-        ).all()
-    )
-    usage: dict[str, dict[str, int]] = {}
-    for code, kind, count in session.execute(
-        select(TagUsage.tag_code, TagUsage.kind, func.count())
-        .where(TagUsage.occurred_at >= start, TagUsage.occurred_at < end)
-        .group_by(TagUsage.tag_code, TagUsage.kind)
-    ):
-        usage.setdefault(code, {})[kind] = count
-    corrections: dict[str, dict[str, int]] = {}
-    for code, status, count in session.execute(
-        select(TagCorrection.tag_code, TagCorrection.status, func.count())
-        .where(
-            or_(
-                TagCorrection.status == "open",
-                and_(TagCorrection.reported_at >= start, TagCorrection.reported_at < end),
-            )
-        )
-        .group_by(TagCorrection.tag_code, TagCorrection.status)
-    ):
-        corrections.setdefault(code, {})[status] = count
+    sizes = repository.sizes(session, end)
+    entered = repository.entered(session, start, end)
+    left = repository.left(session, start, end)
+    usage = repository.usage(session, start, end)
+    corrections = repository.corrections_by_status(session, start, end)
     tags = classification.list_tags(session)
-    everyone = session.scalar(select(func.count(Customer.id))) or 0
+    everyone = repository.customer_count(session)
     # A dimension's population is the customers classified in it at all (e.g. individuals for the
     # individual lifecycle); a flag's population is every customer.
-    populations: dict[Any, int] = dict(
-        session.execute(
-            select(Tag.dimension, func.count(func.distinct(a.customer_id)))
-            .join(Tag, Tag.code == a.tag_code)
-            .where(Tag.dimension.is_not(None), a.valid_from < end, current)
-            .group_by(Tag.dimension)
-        ).all()
-    )
+    populations = repository.dimension_populations(session, end)
     rows: list[TagQuality] = []
     anomalies: list[tuple[TagQuality, str]] = []
     for tag in tags:
