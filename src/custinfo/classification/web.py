@@ -50,8 +50,7 @@ def _nav(principal: Principal, session: Session) -> dict[str, Any]:
         "can_review": governance.can_review(session, principal),
         "can_run": can(principal, Permission.CLASSIFICATION_RUN),
         "can_quality": can(principal, Permission.TAG_QUALITY_READ),
-        "can_read_proposals": governance.can_read(session, principal)
-        or can(principal, Permission.PROPOSAL_CREATE),
+        "can_read_proposals": governance.can_read(session, principal),
     }
 
 
@@ -307,10 +306,14 @@ def proposals(
     principal: WebUser,
     status: str = "open",
     kind: str | None = None,
+    mine: bool = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """The review queue (审批队列): open proposals first; every status can be listed."""
-    rows, total = governance.list_proposals(session, principal, status or None, kind or None, page, PAGE_SIZE)
+    """The review queue (审批队列): open proposals first; every status can be listed, or only those
+    waiting for the caller's review."""
+    rows, total = governance.list_proposals(
+        session, principal, status or None, kind or None, page, PAGE_SIZE, awaiting_me=mine
+    )
     return render(
         request,
         "classification/proposals.html",
@@ -318,6 +321,7 @@ def proposals(
         total=total,
         status=status,
         kind=kind,
+        mine=mine,
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         tags=_tags_by_code(session),
@@ -350,9 +354,7 @@ def _proposal_page(
         state=state or FormState(),
         flash=flash,
         is_proposer=is_proposer,
-        may_decide=governance.can_review(session, principal)
-        and not is_proposer
-        and proposal.status == "pending",
+        may_decide=governance.may_decide(session, principal, proposal),
         may_revise=is_proposer and proposal.status in governance.OPEN_STATUSES,
         **_nav(principal, session),
     )
@@ -497,7 +499,7 @@ def quality_page(
         reviews=quality.reviews(session),
         tags=_tags_by_code(session),
         flash=flash,
-        can_resolve=can(principal, Permission.CORRECTION_RESOLVE),
+        can_resolve=quality.may_resolve(principal),
         can_complete=can(principal, Permission.TAG_QUALITY_REVIEW),
         manual_codes=governance.manual_tag_codes(session),
     )
@@ -526,7 +528,7 @@ def corrections(
         status=status,
         tags=_tags_by_code(session),
         flash=flash,
-        can_resolve=can(principal, Permission.CORRECTION_RESOLVE),
+        can_resolve=quality.may_resolve(principal),
         manual_codes=governance.manual_tag_codes(session),
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from custinfo.auth.models import User
@@ -35,34 +35,18 @@ def requests_of(session: Session, requester_id: int) -> list[AccessRequest]:
     return list(session.scalars(stmt))
 
 
-def pending_queue(
-    session: Session, exclude_requester_id: int, department_id: int | None
-) -> list[AccessRequest]:
-    """Pending requests of others, oldest first; with a department, only its share.
-
-    A department's share is the level-L2 requests made in it and the requests for
-    customers of it; without one, every pending request.
-    """
-    stmt = select(AccessRequest).where(
-        AccessRequest.status == "pending", AccessRequest.requester_id != exclude_requester_id
-    )
-    if department_id is not None:
-        stmt = stmt.where(
-            or_(
-                and_(
-                    AccessRequest.target == "level",
-                    AccessRequest.level == "L2",
-                    AccessRequest.department_id == department_id,
-                ),
-                and_(
-                    AccessRequest.target == "customer",
-                    AccessRequest.customer_id.in_(
-                        select(Customer.id).where(Customer.department_id == department_id)
-                    ),
-                ),
-            )
-        )
+def pending_where(session: Session, decidable: ColumnElement[bool]) -> list[AccessRequest]:
+    """Pending requests matching the policy's predicate, oldest first."""
+    stmt = select(AccessRequest).where(AccessRequest.status == "pending", decidable)
     return list(session.scalars(stmt.order_by(AccessRequest.id).limit(LIST_LIMIT)))
+
+
+def ids_where(session: Session, request_ids: Collection[int], predicate: ColumnElement[bool]) -> set[int]:
+    """Which of these requests match the predicate (one query for a whole page)."""
+    if not request_ids:
+        return set()
+    stmt = select(AccessRequest.id).where(AccessRequest.id.in_(sorted(request_ids)), predicate)
+    return set(session.scalars(stmt))
 
 
 def usernames(session: Session, user_ids: Collection[int]) -> dict[int, str]:
@@ -79,11 +63,6 @@ def customer_briefs(session: Session, customer_ids: Collection[int]) -> dict[int
         return {}
     stmt = select(Customer.id, Customer.name, Customer.department_id).where(Customer.id.in_(customer_ids))
     return {customer_id: (name, department) for customer_id, name, department in session.execute(stmt)}
-
-
-def customer_department(session: Session, customer_id: int) -> int | None:
-    """The department of a customer (None if it has none or does not exist)."""
-    return session.scalar(select(Customer.department_id).where(Customer.id == customer_id))
 
 
 def customer(session: Session, customer_id: int) -> Customer | None:

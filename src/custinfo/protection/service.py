@@ -9,7 +9,7 @@ admin; nobody decides their own request. An approved request is a grant for
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from custinfo.auth.events import PermissionChanged
-from custinfo.auth.policy import Permission, Principal, can, in_natural_scope, require
+from custinfo.auth.policies.access_requests import approvable_requests
+from custinfo.auth.policy import Permission, Principal, in_natural_scope, require
 from custinfo.core.db import utcnow
 from custinfo.core.errors import FieldError, Invalid, NotFound, NotPermitted
 from custinfo.core.uow import record
@@ -117,32 +118,6 @@ def status_of(request: AccessRequest, now: datetime | None = None) -> str:
     return request.status
 
 
-def may_decide(
-    session: Session,
-    principal: Principal,
-    request: AccessRequest,
-    customers: Mapping[int, tuple[str, int | None]] | None = None,
-) -> bool:
-    """Whether the principal is an approver of this request (never their own).
-
-    `customers` (id → name, department), when given, saves looking the customer's department up.
-    """
-    if request.requester_id == principal.user_id or not can(principal, Permission.ACCESS_APPROVE):
-        return False
-    if principal.role == "admin":
-        return True
-    if principal.role != "dept_head" or principal.department_id is None:
-        return False
-    if request.target == "level":
-        return request.level == "L2" and request.department_id == principal.department_id
-    known = customers.get(request.customer_id) if customers and request.customer_id is not None else None
-    if known is not None:
-        return known[1] == principal.department_id
-    if request.customer_id is None:
-        return False
-    return repository.customer_department(session, request.customer_id) == principal.department_id
-
-
 def _rows(
     session: Session, principal: Principal, requests: Sequence[AccessRequest], now: datetime
 ) -> list[RequestRow]:
@@ -152,6 +127,8 @@ def _rows(
     customers = repository.customer_briefs(
         session, {r.customer_id for r in requests if r.customer_id is not None}
     )
+    pending = {r.id for r in requests if r.status == "pending"}
+    decidable = repository.ids_where(session, pending, approvable_requests(principal))
     rows = []
     for request in requests:
         customer = customers.get(request.customer_id) if request.customer_id is not None else None
@@ -164,7 +141,7 @@ def _rows(
                 usernames.get(request.approver_id) if request.approver_id else None,
                 status_of(request, now),
                 customer_name,
-                request.status == "pending" and may_decide(session, principal, request, customers),
+                request.id in decidable,
             )
         )
     return rows
@@ -230,10 +207,7 @@ def list_requests(session: Session, principal: Principal, queue: bool = False) -
     if not queue:
         return _rows(session, principal, repository.requests_of(session, principal.user_id), now)
     require(principal, Permission.ACCESS_APPROVE)
-    department = None if principal.role == "admin" else principal.department_id
-    if principal.role != "admin" and department is None:
-        return []  # a head without a department approves nothing (may_decide agrees)
-    return _rows(session, principal, repository.pending_queue(session, principal.user_id, department), now)
+    return _rows(session, principal, repository.pending_where(session, approvable_requests(principal)), now)
 
 
 def get_request(session: Session, principal: Principal, request_id: int) -> RequestRow:
@@ -242,7 +216,7 @@ def get_request(session: Session, principal: Principal, request_id: int) -> Requ
     if request is None or (
         request.requester_id != principal.user_id
         and principal.role != "auditor"
-        and not may_decide(session, principal, request)
+        and not repository.ids_where(session, [request.id], approvable_requests(principal))
     ):
         raise NotFound("error.access_request_not_found", id=request_id)
     return _row(session, principal, request, utcnow())
@@ -254,9 +228,9 @@ def decide(
     """Approve (the grant runs `days` days from now) or reject a pending request."""
     require(principal, Permission.ACCESS_APPROVE)
     request = repository.get_request(session, request_id, for_update=True)
-    if request is None or not may_decide(session, principal, request):
-        if request is not None and request.requester_id == principal.user_id:
-            raise NotPermitted("access.own_request")
+    if request is not None and request.requester_id == principal.user_id:
+        raise NotPermitted("access.own_request")
+    if request is None or not repository.ids_where(session, [request.id], approvable_requests(principal)):
         raise NotFound("error.access_request_not_found", id=request_id)
     if request.status != "pending":
         raise Invalid([FieldError("status", "access.already_decided")])

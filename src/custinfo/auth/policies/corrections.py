@@ -19,8 +19,13 @@ def may_decide(principal: Principal) -> bool:
     return can(principal, Permission.CORRECTION_RESOLVE)
 
 
+def sees_every_correction(principal: Principal) -> bool:
+    """Whether the principal sees every correction (deciders and tag-quality readers)."""
+    return may_decide(principal) or can(principal, Permission.TAG_QUALITY_READ)
+
+
 def visible_corrections(principal: Principal) -> ColumnElement[bool]:
-    """SQL on tag corrections: those the principal may see."""
-    if may_decide(principal) or can(principal, Permission.TAG_QUALITY_READ):
+    """SQL on tag corrections: those the principal may see (otherwise only their own reports)."""
+    if sees_every_correction(principal):
         return true()
     return TagCorrection.reported_by == principal.username

@@ -41,11 +41,14 @@ def list_proposals(
         str | None, Query(description="pending, changes_requested, approved, rejected or open")
     ] = None,
     kind: Annotated[str | None, Query(description="new_tag, rule_change, manual_tag, reactivate")] = None,
+    awaiting_me: Annotated[
+        bool, Query(description="Only pending proposals the caller may decide (not their own)")
+    ] = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ProposalPage:
     """Proposals, newest first."""
-    rows, total = governance.list_proposals(session, principal, status, kind, page, size)
+    rows, total = governance.list_proposals(session, principal, status, kind, page, size, awaiting_me)
     return ProposalPage(items=[proposal_out(p) for p in rows], page=page, size=size, total=total)
 
 

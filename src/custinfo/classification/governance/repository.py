@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from custinfo.classification.governance.models import GovernanceSetting, Proposal
@@ -19,10 +19,15 @@ def setting_row(session: Session, key: str) -> GovernanceSetting | None:
 
 
 def proposals(
-    session: Session, statuses: Sequence[str], kind: str | None, params: PageParams
+    session: Session,
+    statuses: Sequence[str],
+    kind: str | None,
+    params: PageParams,
+    *,
+    extra: Sequence[ColumnElement[bool]] = (),
 ) -> tuple[list[Proposal], int]:
     """One page of proposals newest first, in any of `statuses` (all when empty) and of `kind`; the exact total."""
-    stmt = select(Proposal)
+    stmt = select(Proposal).where(*extra)
     if statuses:
         stmt = stmt.where(Proposal.status.in_(statuses))
     if kind:

@@ -26,7 +26,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from custinfo import defaults
-from custinfo.auth.policy import Permission, Principal, can, require
+from custinfo.auth.policies import proposals as proposal_policy
+from custinfo.auth.policy import Permission, Principal, require
 from custinfo.classification import service as classification
 from custinfo.classification.governance import repository
 from custinfo.classification.governance.events import ProposalDecided
@@ -85,12 +86,17 @@ def reviewer_roles(session: Session) -> list[str]:
 
 def can_review(session: Session, principal: Principal) -> bool:
     """Whether the principal's role may approve, reject or send back proposals."""
-    return can(principal, Permission.PROPOSAL_REVIEW) or principal.role in reviewer_roles(session)
+    return proposal_policy.may_review(principal, reviewer_roles(session))
 
 
 def can_read(session: Session, principal: Principal) -> bool:
-    """Whether the principal may see the proposals and their history."""
-    return can(principal, Permission.PROPOSAL_READ) or can_review(session, principal)
+    """Whether the principal may see the proposals and their history (proposers included)."""
+    return proposal_policy.may_read(principal, reviewer_roles(session))
+
+
+def may_decide(session: Session, principal: Principal, proposal: Proposal) -> bool:
+    """Whether the principal may decide this proposal now (the same rule as the review queue)."""
+    return proposal_policy.may_decide(principal, reviewer_roles(session), proposal)
 
 
 # --- engine bridge ----------------------------------------------------------------------------------
@@ -243,9 +249,11 @@ def list_proposals(
     kind: str | None = None,
     page: int = 1,
     size: int = 50,
+    awaiting_me: bool = False,
 ) -> tuple[list[Proposal], int]:
-    """Proposals newest first, optionally by status (`open` = pending or sent back) and kind."""
-    if not can_read(session, principal) and not can(principal, Permission.PROPOSAL_CREATE):
+    """Proposals newest first, optionally by status (`open` = pending or sent back), kind, and only those
+    waiting for the caller's review."""
+    if not can_read(session, principal):
         raise NotPermitted("error.permission", permission="proposal.read")
     statuses: tuple[str, ...] = ()
     if status == "open":
@@ -258,12 +266,13 @@ def list_proposals(
         statuses = (status,)
     if kind and kind not in PROPOSAL_KINDS:
         raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(PROPOSAL_KINDS)})])
-    return repository.proposals(session, statuses, kind, PageParams(page, size))
+    extra = [proposal_policy.reviewable_proposals(principal, reviewer_roles(session))] if awaiting_me else []
+    return repository.proposals(session, statuses, kind, PageParams(page, size), extra=extra)
 
 
 def get_proposal(session: Session, principal: Principal, proposal_id: int) -> Proposal:
     """One proposal with all its steps."""
-    if not can_read(session, principal) and not can(principal, Permission.PROPOSAL_CREATE):
+    if not can_read(session, principal):
         raise NotPermitted("error.permission", permission="proposal.read")
     proposal = repository.get_proposal(session, proposal_id)
     if proposal is None:
@@ -378,9 +387,9 @@ def _decidable(session: Session, principal: Principal, proposal_id: int) -> Prop
     if not can_review(session, principal):
         raise NotPermitted("error.permission", permission="proposal.review")
     proposal = get_proposal(session, principal, proposal_id)
-    if proposal.proposed_by == principal.username or proposal.proposed_by_id == principal.user_id:
-        raise NotPermitted("proposal.self_review")
-    if proposal.status != "pending":
+    if not may_decide(session, principal, proposal):  # say which half of the rule failed
+        if proposal.proposed_by == principal.username or proposal.proposed_by_id == principal.user_id:
+            raise NotPermitted("proposal.self_review")
         raise Conflict("proposal.not_pending", status=proposal.status)
     if proposal.customer_id is not None:
         customers.ensure_visible(session, principal, proposal.customer_id)  # a reviewer decides only in scope

@@ -36,12 +36,10 @@ def open_correction_id(session: Session, customer_id: int, tag_code: str) -> int
 
 
 def corrections(
-    session: Session, reported_by: str | None, status: str | None, customer_id: int | None, limit: int
+    session: Session, visible: ColumnElement[bool], status: str | None, customer_id: int | None, limit: int
 ) -> list[TagCorrection]:
-    """Corrections newest first, narrowed by whichever of reporter, status and customer is given."""
-    stmt = select(TagCorrection)
-    if reported_by is not None:
-        stmt = stmt.where(TagCorrection.reported_by == reported_by)
+    """Corrections newest first among the visible ones, narrowed by status and customer when given."""
+    stmt = select(TagCorrection).where(visible)
     if status:
         stmt = stmt.where(TagCorrection.status == status)
     if customer_id is not None:

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from custinfo.auth.policy import Permission, Principal, can, require
+from custinfo.auth.policies import corrections as correction_policy
+from custinfo.auth.policy import Permission, Principal, require
 from custinfo.classification import service as classification
 from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import (
@@ -26,7 +27,7 @@ from custinfo.classification.governance.models import (
 )
 from custinfo.classification.tag_quality import repository
 from custinfo.core.db import utcnow
-from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
+from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted
 from custinfo.customers import service as customers
 
 
@@ -117,11 +118,15 @@ def list_corrections(
         raise Invalid(
             [FieldError("status", "vocabulary.unknown", {"allowed": ", ".join(CORRECTION_STATUSES)})]
         )
-    reported_by = None
-    if not (can(principal, Permission.CORRECTION_RESOLVE) or can(principal, Permission.TAG_QUALITY_READ)):
+    if not correction_policy.sees_every_correction(principal):
         require(principal, Permission.TAG_CORRECT)
-        reported_by = principal.username
-    return repository.corrections(session, reported_by, status, customer_id, limit)
+    visible = correction_policy.visible_corrections(principal)
+    return repository.corrections(session, visible, status, customer_id, limit)
+
+
+def may_resolve(principal: Principal) -> bool:
+    """Whether the principal decides tag corrections (the buttons and the decision use this rule)."""
+    return correction_policy.may_decide(principal)
 
 
 def resolve_correction(
@@ -138,7 +143,8 @@ def resolve_correction(
     remove the tag from the customer, reviewed like any other; outcome `rule_fix`
     keeps the note for the next rule change.
     """
-    require(principal, Permission.CORRECTION_RESOLVE)
+    if not may_resolve(principal):
+        raise NotPermitted("error.permission", permission=Permission.CORRECTION_RESOLVE)
     correction = repository.get_correction(session, correction_id)
     if correction is None:
         raise NotFound("error.correction_not_found", id=correction_id)
