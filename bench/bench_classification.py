@@ -334,7 +334,6 @@ def main() -> None:
         empty = "TRUNCATE {}" if engine.dialect.name == "postgresql" else "DELETE FROM {}"
         conn.execute(text(empty.format("tag_assignments")))
         conn.execute(text(empty.format("classification_states")))
-        conn.execute(text("UPDATE customers SET classification_code = NULL"))
         counts = {
             t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("customers", "orders", "interactions")
         }

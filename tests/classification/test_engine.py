@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from tests.factories import make_contract, make_customer, make_interaction, make_order
 
 from custinfo.classification import service
-from custinfo.classification.models import TagAssignment
+from custinfo.classification.models import ClassificationState, TagAssignment
 from custinfo.customers.models import Customer
 
 AS_OF = date(2026, 6, 30)
@@ -170,8 +170,9 @@ def test_basic_tags_and_classification_code(session: Session) -> None:
         "value_high",
         "stage_active",
     } <= tags
-    session.refresh(customer)
-    assert customer.classification_code == "制造业-高价值-合作中"
+    assert service.codes_of(session, [customer.id]) == {customer.id: "制造业-高价值-合作中"}
+    state = session.get(ClassificationState, customer.id)
+    assert state is not None and (state.level1, state.level2) == ("制造业-高价值", "合作中")
 
 
 def test_explanation_and_provenance(session: Session, world: dict[str, object]) -> None:

@@ -36,18 +36,16 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, Plan, build_plan, evaluation_table, materialise
-from custinfo.classification.engine.runs import actor_name, expire_customers, finish_run, start_run
+from custinfo.classification.engine.runs import actor_name, finish_run, start_run
 from custinfo.classification.engine.sql import CreateTempTableAs, json_object, json_pairs
 from custinfo.classification.features import today
 from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
 from custinfo.classification.taxonomy import tag_index
 from custinfo.core.db import utcnow
 from custinfo.core.types import UTCDateTime
-from custinfo.customers.models import Customer
 
 assignments = cast_type(Table, TagAssignment.__table__)
 states = cast_type(Table, ClassificationState.__table__)
-customers_table = cast_type(Table, Customer.__table__)
 CHANGED_TABLE = "ci_changed"
 DIFF_TABLE = "ci_diff"
 OPEN_TABLE = "ci_open"
@@ -55,6 +53,7 @@ BULK_MIN_CUSTOMERS = 20_000
 BULK_ROWS_PER_CUSTOMER = 4
 BULK_SORT_MEMORY = "256MB"
 MOVES_SAMPLE = 100
+STATE_COLUMNS = ["customer_id", "signature", "run_id", "code", "level1", "level2"]
 
 
 def run_full(
@@ -114,20 +113,18 @@ def run_full(
         if bulk is None:
             bulk = _use_bulk(conn, n_changed)
         _write_diff(conn, plan, src, run.id, version.id, as_of, now, bulk)
-        code = plan.classification_code(src)
-        conn.execute(
-            update(customers_table)
-            .where(
-                customers_table.c.id == src.c.customer_id,
-                customers_table.c.classification_code.is_distinct_from(code),
-            )
-            .values(classification_code=code)
-        )
         conn.execute(delete(states).where(states.c.customer_id.in_(select(src.c.customer_id))))
         conn.execute(
             insert(states).from_select(
-                ["customer_id", "signature", "run_id"],
-                select(src.c.customer_id, plan.signature(src), literal(run.id)),
+                STATE_COLUMNS,
+                select(
+                    src.c.customer_id,
+                    plan.signature(src),
+                    literal(run.id),
+                    plan.classification_code(src),
+                    plan.level1(src),
+                    plan.level2(src),
+                ),
             )
         )
         if src is not ev:
@@ -135,7 +132,6 @@ def run_full(
     run.customers = total
     conn.execute(text(f"DROP TABLE {CHANGED_TABLE}"))
     conn.execute(text(f"DROP TABLE {EVAL_TABLE}"))
-    expire_customers(session)
     run.counts_before = before
     # rowcount of INSERT … SELECT is not reliable on every driver: count what the run wrote
     run.counts_after, run.added, run.removed = repository.counts_after(session, before, run.id)

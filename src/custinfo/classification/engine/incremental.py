@@ -13,16 +13,14 @@ from sqlalchemy.orm import Session
 
 from custinfo.classification import repository
 from custinfo.classification.engine.plan import Plan, cached_plan
-from custinfo.classification.engine.runs import actor_name, expire_customers, finish_run, start_run
+from custinfo.classification.engine.runs import actor_name, finish_run, start_run
 from custinfo.classification.features import today
 from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
 from custinfo.classification.taxonomy import tag_index
 from custinfo.core.db import utcnow
-from custinfo.customers.models import Customer
 
 assignments = cast_type(Table, TagAssignment.__table__)
 states = cast_type(Table, ClassificationState.__table__)
-customers_table = cast_type(Table, Customer.__table__)
 
 
 def run_incremental(
@@ -88,17 +86,17 @@ def run_incremental(
     if new_rows:
         session.execute(insert(assignments), new_rows)
     if row is not None and not unchanged:
-        session.execute(
-            update(customers_table)
-            .where(
-                customers_table.c.id == customer_id,
-                customers_table.c.classification_code.is_distinct_from(row["code"]),
-            )
-            .values(classification_code=row["code"])
-        )
-        expire_customers(session, customer_id)
         session.execute(delete(states).where(states.c.customer_id == customer_id))
-        session.execute(insert(states).values(customer_id=customer_id, signature=row["sig"], run_id=run.id))
+        session.execute(
+            insert(states).values(
+                customer_id=customer_id,
+                signature=row["sig"],
+                run_id=run.id,
+                code=row["code"],
+                level1=row["level1"],
+                level2=row["level2"],
+            )
+        )
     run.customers = 1 if row is not None else 0
     run.counts_before = {tag: 1 for tag in sorted(current)}
     run.counts_after = {tag: 1 for tag in sorted(wanted)}

@@ -157,9 +157,21 @@ class Plan:
 
     def classification_code(self, source: Any) -> Any:
         """The configured level-1 and level-2 tag names joined by the separator (NULL if none)."""
+        return self._joined(source, [*self.code.get("level1", []), *self.code.get("level2", [])])
+
+    def level1(self, source: Any) -> Any:
+        """The level-1 half of the classification code (NULL if none of its dimensions matched)."""
+        return self._joined(source, self.code.get("level1", []))
+
+    def level2(self, source: Any) -> Any:
+        """The level-2 half of the classification code (NULL if none of its dimensions matched)."""
+        return self._joined(source, self.code.get("level2", []))
+
+    def _joined(self, source: Any, dimensions: list[str]) -> Any:
+        """The tag names of these dimensions, in order, joined by the separator (NULL if none)."""
         sep = self.code.get("separator", "-")
         parts = []
-        for dimension in [*self.code.get("level1", []), *self.code.get("level2", [])]:
+        for dimension in dimensions:
             if dimension not in self.slots:
                 continue
             n = self.slots.index(dimension)
@@ -233,6 +245,8 @@ def build_plan(
         *(plan.tag(inner, n).label(f"t_{n}") for n in range(len(names))),
         *(plan.rule(inner, n).label(f"k_{n}") for n in range(len(names))),
         plan.classification_code(inner).label("code"),
+        plan.level1(inner).label("level1"),
+        plan.level2(inner).label("level2"),
         plan.signature(inner).label("sig"),
     )
     return plan

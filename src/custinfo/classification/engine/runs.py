@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from custinfo.classification.models import ClassificationRun
 from custinfo.core.db import utcnow
 from custinfo.core.uow import actor_of
-from custinfo.customers.models import Customer
 
 
 def actor_name(session: Session, actor: str | None) -> str:
@@ -57,10 +56,3 @@ def finish_run(run: ClassificationRun, started: float) -> None:
     run.finished_at = utcnow()
     run.duration_ms = int((clock.perf_counter() - started) * 1000)
     run.status = "done"
-
-
-def expire_customers(session: Session, customer_id: int | None = None) -> None:
-    """Loaded Customer objects must re-read the classification code the engine wrote with Core."""
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Customer) and (customer_id is None or obj.id == customer_id):
-            session.expire(obj, ["classification_code"])
