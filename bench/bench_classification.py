@@ -11,6 +11,9 @@ is not included; on PostgreSQL see its own shared_buffers/work_mem).
 
     .venv/bin/python bench/bench_classification.py --customers 100000 --db sqlite
     .venv/bin/python bench/bench_classification.py --customers 100000 --db postgresql
+
+`--reuse` keeps an already generated database (brought to the newest schema first), `--cold-only`
+stops after the cold run, `--profile` prints every statement of the engine runs that took 0.5 s or more.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 
 from _common import OUT, database_url, exists, fresh, machine
 from custinfo.classification import service
 from custinfo.classification.models import TagAssignment
 from custinfo.core.db import make_engine, make_session_factory
+from custinfo.core.schema import upgrade
 from custinfo.core.uow import Actor, unit_of_work
 from custinfo.demo.generator import DEFAULT_DEMO_PASSWORD, generate
 from custinfo.security.crypto import ensure_key_file
@@ -71,6 +75,20 @@ def _generate(db: str, customers: int, orders: float, interactions: float, pg_se
 
 
 # --- the engine ----------------------------------------------------------------------------------------
+
+
+def profile_statements(engine: Engine, threshold: float = 0.5) -> None:
+    """Print each statement that takes `threshold` seconds or more (its first line and its time)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _started(conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _done(conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        took = time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        if took >= threshold:
+            print(f"    {took:6.1f} s  {' '.join(statement.split())[:150]}")
 
 
 def engine_full(engine: Engine) -> tuple[float, Any]:
@@ -307,6 +325,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the generated database if present")
     parser.add_argument("--incremental", type=int, default=300, help="incremental runs to time")
     parser.add_argument("--cold-only", action="store_true", help="stop after the cold run")
+    parser.add_argument(
+        "--profile", action="store_true", help="print the engine's statements of 0.5 s or more"
+    )
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
@@ -330,6 +351,7 @@ def main() -> None:
         if child.exitcode:
             raise SystemExit("generation failed")
     engine = make_engine(database_url(args.db, name, args.pg_server))
+    upgrade(engine)  # a reused database may predate the newest migration
     with engine.begin() as conn:  # a clean slate for the cold run
         empty = "TRUNCATE {}" if engine.dialect.name == "postgresql" else "DELETE FROM {}"
         conn.execute(text(empty.format("tag_assignments")))
@@ -338,6 +360,8 @@ def main() -> None:
             t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("customers", "orders", "interactions")
         }
     print("rows: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
+    if args.profile:
+        profile_statements(engine)
 
     cold, run = engine_full(engine)
     print(f"engine full run, cold:   {cold:7.1f} s  ({run.added:,} assignments written)")
@@ -373,9 +397,14 @@ def main() -> None:
     bad_pandas = disagreements("pandas", ours, by_pandas)
     bad_duck = disagreements("duckdb", ours, by_duck)
     print(f"disagreements: pandas {bad_pandas}, duckdb {bad_duck} (customer × dimension)")
+    for label, seconds in (("cold run", cold), ("re-run", warm)):
+        print(
+            f"ratio engine {label} / peer incl. read: pandas {seconds / (t_pandas + load):.2f}, "
+            f"duckdb {seconds / (t_duck + load):.2f}"
+        )
     print(
-        f"ratios (engine re-run / peer incl. read): pandas {warm / (t_pandas + load):.2f}, "
-        f"duckdb {warm / (t_duck + load):.2f}; cold run / pandas {cold / (t_pandas + load):.2f}"
+        f"summary: cold {cold:.1f} s, re-run {warm:.1f} s, incremental p50 {p50:.1f} ms / p99 {p99:.1f} ms; "
+        f"pandas {t_pandas + load:.1f} s, duckdb {t_duck + load:.1f} s (incl. read {load:.1f} s)"
     )
     engine.dispose()
 

@@ -38,6 +38,7 @@ from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, Plan, build_plan, evaluation_table, materialise
 from custinfo.classification.engine.runs import actor_name, finish_run, start_run
 from custinfo.classification.engine.sql import CreateTempTableAs, json_object, json_pairs
+from custinfo.classification.engine.tuning import tuned_for_run
 from custinfo.classification.features import today
 from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
 from custinfo.classification.taxonomy import tag_index
@@ -51,7 +52,6 @@ DIFF_TABLE = "ci_diff"
 OPEN_TABLE = "ci_open"
 BULK_MIN_CUSTOMERS = 20_000
 BULK_ROWS_PER_CUSTOMER = 4
-BULK_SORT_MEMORY = "256MB"
 MOVES_SAMPLE = 100
 STATE_COLUMNS = ["customer_id", "signature", "run_id", "code", "level1", "level2"]
 
@@ -80,6 +80,21 @@ def run_full(
     plan = build_plan(definition, tags, as_of, version_id=version.id)
     conn = session.connection()
     before = repository.open_counts(session)
+    with tuned_for_run(conn):
+        run.customers = _evaluate_and_write(conn, plan, run.id, version.id, as_of, now, bulk)
+        # rowcount of INSERT … SELECT is not reliable on every driver: count what the run wrote
+        run.counts_after, run.added, run.removed = repository.counts_after(session, before, run.id)
+        run.moved, run.moves_sample = repository.moves(session, run.id, MOVES_SAMPLE)
+    run.counts_before = before
+    finish_run(run, started)
+    session.flush()
+    return run
+
+
+def _evaluate_and_write(
+    conn: Any, plan: Plan, run_id: int, version_id: int, as_of: date, now: datetime, bulk: bool | None
+) -> int:
+    """Evaluate every customer, write assignments and state for those whose signature changed; how many."""
     materialise(conn, plan)
     ev = evaluation_table(plan)
     total = conn.scalar(select(func.count()).select_from(ev)) or 0
@@ -112,7 +127,7 @@ def run_full(
             src = ev
         if bulk is None:
             bulk = _use_bulk(conn, n_changed)
-        _write_diff(conn, plan, src, run.id, version.id, as_of, now, bulk)
+        _write_diff(conn, plan, src, run_id, version_id, as_of, now, bulk)
         conn.execute(delete(states).where(states.c.customer_id.in_(select(src.c.customer_id))))
         conn.execute(
             insert(states).from_select(
@@ -120,7 +135,7 @@ def run_full(
                 select(
                     src.c.customer_id,
                     plan.signature(src),
-                    literal(run.id),
+                    literal(run_id),
                     plan.classification_code(src),
                     plan.level1(src),
                     plan.level2(src),
@@ -129,16 +144,9 @@ def run_full(
         )
         if src is not ev:
             conn.execute(text(f"DROP TABLE {DIFF_TABLE}"))
-    run.customers = total
     conn.execute(text(f"DROP TABLE {CHANGED_TABLE}"))
     conn.execute(text(f"DROP TABLE {EVAL_TABLE}"))
-    run.counts_before = before
-    # rowcount of INSERT … SELECT is not reliable on every driver: count what the run wrote
-    run.counts_after, run.added, run.removed = repository.counts_after(session, before, run.id)
-    run.moved, run.moves_sample = repository.moves(session, run.id, MOVES_SAMPLE)
-    finish_run(run, started)
-    session.flush()
-    return run
+    return int(total)
 
 
 def _use_bulk(conn: Any, n_changed: int) -> bool:
@@ -254,9 +262,6 @@ def _drop_secondary(conn: Any) -> None:
 
 def _create_secondary(conn: Any) -> None:
     """Re-create what `_drop_secondary` dropped, exactly as the model declares it, and refresh statistics."""
-    if conn.dialect.name == "postgresql":
-        # sorts for the index builds in memory rather than in temporary files (this transaction only)
-        conn.execute(text(f"SET LOCAL maintenance_work_mem = '{BULK_SORT_MEMORY}'"))
     for index in sorted(assignments.indexes, key=lambda i: str(i.name)):
         conn.execute(CreateIndex(index))
     if conn.dialect.name == "postgresql":
