@@ -163,10 +163,13 @@ def moves(session: Session, run_id: int, limit: int) -> tuple[int, list[dict[str
         select(ta.customer_id).where(ta.run_id == run_id),
         select(ta.customer_id).where(ta.closed_run_id == run_id),
     ).subquery()
-    total = session.scalar(select(func.count()).select_from(ids)) or 0
-    sample_ids = list(session.scalars(select(ids.c.customer_id).order_by(ids.c.customer_id).limit(limit)))
-    if not sample_ids:
-        return total, []
+    # one pass over the run's rows: the count rides along with the first `limit` ids
+    first = session.execute(
+        select(ids.c.customer_id, func.count().over()).order_by(ids.c.customer_id).limit(limit)
+    ).all()
+    if not first:
+        return 0, []
+    total, sample_ids = int(first[0][1]), [customer_id for customer_id, _ in first]
     rows = session.execute(
         select(ta.customer_id, ta.tag_code, ta.run_id, ta.closed_run_id).where(
             ta.customer_id.in_(sample_ids), or_(ta.run_id == run_id, ta.closed_run_id == run_id)
