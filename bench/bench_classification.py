@@ -11,6 +11,9 @@ is not included; on PostgreSQL see its own shared_buffers/work_mem).
 
     .venv/bin/python bench/bench_classification.py --customers 100000 --db sqlite
     .venv/bin/python bench/bench_classification.py --customers 100000 --db postgresql
+
+`--reuse` keeps an already generated database (brought to the newest schema first), `--cold-only`
+stops after the cold run, `--profile` prints every statement of the engine runs that took 0.5 s or more.
 """
 
 from __future__ import annotations
@@ -29,13 +32,14 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 
 from _common import OUT, database_url, exists, fresh, machine
 from custinfo.classification import service
 from custinfo.classification.models import TagAssignment
 from custinfo.core.db import make_engine, make_session_factory
+from custinfo.core.schema import upgrade
 from custinfo.core.uow import Actor, unit_of_work
 from custinfo.demo.generator import DEFAULT_DEMO_PASSWORD, generate
 from custinfo.security.crypto import ensure_key_file
@@ -73,12 +77,48 @@ def _generate(db: str, customers: int, orders: float, interactions: float, pg_se
 # --- the engine ----------------------------------------------------------------------------------------
 
 
-def engine_full(engine: Engine) -> tuple[float, Any]:
-    """One full run in its own transaction; seconds and the run."""
-    started = time.perf_counter()
+def profile_statements(engine: Engine, threshold: float = 0.5) -> None:
+    """Print each statement that takes `threshold` seconds or more (its first line and its time)."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _started(conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _done(conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool) -> None:
+        took = time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        if took >= threshold:
+            print(f"    {took:6.1f} s  {' '.join(statement.split())[:150]}")
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds (user + system) used so far by this process, or by process `pid` (a database backend)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def engine_full(engine: Engine) -> tuple[float, float, Any]:
+    """One full run in its own transaction: wall seconds, CPU seconds (this process + the PostgreSQL backend), the run.
+
+    On a shared machine the wall time depends on the neighbours; the CPU time is what the run itself
+    used (I/O waits excluded), close to its wall time on an otherwise idle machine.
+    """
+    started, cpu = time.perf_counter(), cpu_seconds()
     with unit_of_work(make_session_factory(engine), Actor.system("bench")) as session:
+        backend = (
+            session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            if engine.dialect.name == "postgresql"
+            else None
+        )
+        server = cpu_seconds(backend) if backend else 0.0
         run = service.run_full(session, as_of=AS_OF, trigger="cli", actor="bench")
-    return time.perf_counter() - started, run
+    wall, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    if backend:
+        cpu += cpu_seconds(backend) - server  # the backend lives on in the pool after the commit
+    return wall, cpu, run
 
 
 def engine_incremental(engine: Engine, customers: list[int]) -> list[float]:
@@ -111,9 +151,15 @@ def engine_tags(engine: Engine) -> dict[str, dict[int, str]]:
 # --- the peers: the same rows, read the way an analyst would -------------------------------------------
 
 
-def load_frames(engine: Engine) -> dict[str, pd.DataFrame]:
-    """customers, orders, contracts, interactions as DataFrames (money in fen, dates as dates)."""
+def load_frames(engine: Engine) -> tuple[dict[str, pd.DataFrame], float]:
+    """customers, orders, contracts, interactions as DataFrames (money in fen, dates as dates); backend CPU s."""
     with engine.connect() as conn:
+        backend = (
+            conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            if engine.dialect.name == "postgresql"
+            else None
+        )
+        server = cpu_seconds(backend) if backend else 0.0
         frames = {
             "customers": pd.read_sql(text("SELECT id, kind FROM customers"), conn),
             "orders": pd.read_sql(text("SELECT customer_id, ordered_on, amount FROM orders"), conn),
@@ -124,6 +170,7 @@ def load_frames(engine: Engine) -> dict[str, pd.DataFrame]:
                 text("SELECT customer_id, kind, occurred_at FROM interactions"), conn
             ),
         }
+        server = cpu_seconds(backend) - server if backend else 0.0
     for name, columns in (
         ("orders", ["ordered_on"]),
         ("contracts", ["signed_on", "ends_on", "terminated_on"]),
@@ -132,7 +179,7 @@ def load_frames(engine: Engine) -> dict[str, pd.DataFrame]:
             frames[name][column] = pd.to_datetime(frames[name][column]).astype("datetime64[s]")
     stamps = pd.to_datetime(frames["interactions"]["occurred_at"], utc=True)
     frames["interactions"]["occurred_at"] = stamps.dt.tz_localize(None).astype("datetime64[us]")
-    return frames
+    return frames, server
 
 
 def _instant(day: date) -> pd.Timestamp:
@@ -307,6 +354,9 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse the generated database if present")
     parser.add_argument("--incremental", type=int, default=300, help="incremental runs to time")
     parser.add_argument("--cold-only", action="store_true", help="stop after the cold run")
+    parser.add_argument(
+        "--profile", action="store_true", help="print the engine's statements of 0.5 s or more"
+    )
     args = parser.parse_args()
 
     print(f"machine: {machine()}")
@@ -330,22 +380,29 @@ def main() -> None:
         if child.exitcode:
             raise SystemExit("generation failed")
     engine = make_engine(database_url(args.db, name, args.pg_server))
+    upgrade(engine)  # a reused database may predate the newest migration
     with engine.begin() as conn:  # a clean slate for the cold run
         empty = "TRUNCATE {}" if engine.dialect.name == "postgresql" else "DELETE FROM {}"
         conn.execute(text(empty.format("tag_assignments")))
         conn.execute(text(empty.format("classification_states")))
-        conn.execute(text("UPDATE customers SET classification_code = NULL"))
         counts = {
             t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("customers", "orders", "interactions")
         }
     print("rows: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()))
+    if args.profile:
+        profile_statements(engine)
 
-    cold, run = engine_full(engine)
-    print(f"engine full run, cold:   {cold:7.1f} s  ({run.added:,} assignments written)")
+    cold, cold_cpu, run = engine_full(engine)
+    print(
+        f"engine full run, cold:   {cold:7.1f} s, CPU {cold_cpu:6.1f} s  ({run.added:,} assignments written)"
+    )
     if args.cold_only:
         return
-    warm, run = engine_full(engine)
-    print(f"engine full run, re-run: {warm:7.1f} s  ({run.added:,} added, {run.removed:,} closed)")
+    warm, warm_cpu, run = engine_full(engine)
+    print(
+        f"engine full run, re-run: {warm:7.1f} s, CPU {warm_cpu:6.1f} s  "
+        f"({run.added:,} added, {run.removed:,} closed)"
+    )
     rss_engine = peak_rss_mib()
     print(f"peak RSS after the engine runs: {rss_engine:,.0f} MiB")
 
@@ -358,25 +415,35 @@ def main() -> None:
     print(f"incremental run (run + commit), {len(times)} customers: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
 
     ours = engine_tags(engine)
-    started = time.perf_counter()
-    frames = load_frames(engine)
-    load = time.perf_counter() - started
-    print(f"peers: reading the rows into pandas: {load:7.1f} s")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
+    frames, server = load_frames(engine)
+    load, load_cpu = time.perf_counter() - started, cpu_seconds() - cpu + server
+    print(f"peers: reading the rows into pandas: {load:7.1f} s, CPU {load_cpu:6.1f} s")
+    started, cpu = time.perf_counter(), cpu_seconds()
     by_pandas = pandas_tags(frames)
-    t_pandas = time.perf_counter() - started
-    started = time.perf_counter()
+    t_pandas, pandas_cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    started, cpu = time.perf_counter(), cpu_seconds()
     by_duck = duckdb_tags(frames)
-    t_duck = time.perf_counter() - started
+    t_duck, duck_cpu = time.perf_counter() - started, cpu_seconds() - cpu
     print(f"pandas script:  {t_pandas:7.1f} s compute, {t_pandas + load:7.1f} s with the read")
     print(f"DuckDB SQL:     {t_duck:7.1f} s compute, {t_duck + load:7.1f} s with the read")
+    print(
+        f"CPU with the read: pandas {pandas_cpu + load_cpu:.1f} s, duckdb {duck_cpu + load_cpu:.1f} s "
+        f"(DuckDB computes on several threads: its CPU time exceeds its wall time on an idle machine)"
+    )
     print(f"peak RSS after the peers: {peak_rss_mib():,.0f} MiB")
     bad_pandas = disagreements("pandas", ours, by_pandas)
     bad_duck = disagreements("duckdb", ours, by_duck)
     print(f"disagreements: pandas {bad_pandas}, duckdb {bad_duck} (customer × dimension)")
+    for label, seconds, used in (("cold run", cold, cold_cpu), ("re-run", warm, warm_cpu)):
+        print(
+            f"ratio engine {label} / peer incl. read: pandas {seconds / (t_pandas + load):.2f}, "
+            f"duckdb {seconds / (t_duck + load):.2f}; by CPU time: pandas {used / (pandas_cpu + load_cpu):.2f}, "
+            f"duckdb {used / (duck_cpu + load_cpu):.2f}"
+        )
     print(
-        f"ratios (engine re-run / peer incl. read): pandas {warm / (t_pandas + load):.2f}, "
-        f"duckdb {warm / (t_duck + load):.2f}; cold run / pandas {cold / (t_pandas + load):.2f}"
+        f"summary: cold {cold:.1f} s (CPU {cold_cpu:.1f} s), re-run {warm:.1f} s (CPU {warm_cpu:.1f} s), incremental p50 {p50:.1f} ms / p99 {p99:.1f} ms; "
+        f"pandas {t_pandas + load:.1f} s, duckdb {t_duck + load:.1f} s (incl. read {load:.1f} s)"
     )
     engine.dispose()
 

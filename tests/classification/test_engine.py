@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import make_contract, make_customer, make_interaction, make_order
 
-from custinfo.classification import service
-from custinfo.classification.models import TagAssignment
+from custinfo.classification import repository, service
+from custinfo.classification.models import ClassificationState, TagAssignment
 from custinfo.customers.models import Customer
 
 AS_OF = date(2026, 6, 30)
@@ -170,8 +170,9 @@ def test_basic_tags_and_classification_code(session: Session) -> None:
         "value_high",
         "stage_active",
     } <= tags
-    session.refresh(customer)
-    assert customer.classification_code == "制造业-高价值-合作中"
+    assert service.codes_of(session, [customer.id]) == {customer.id: "制造业-高价值-合作中"}
+    state = session.get(ClassificationState, customer.id)
+    assert state is not None and (state.level1, state.level2) == ("制造业-高价值", "合作中")
 
 
 def test_explanation_and_provenance(session: Session, world: dict[str, object]) -> None:
@@ -206,3 +207,16 @@ def test_history_as_of(session: Session) -> None:
         )
     ).all()
     assert len(rows) == 1 and rows[0].valid_to is not None
+
+
+def test_a_full_run_reports_who_moved(session: Session) -> None:
+    steady, growing = make_customer(session), make_customer(session)
+    first = service.run_full(session, as_of=AS_OF)
+    assert first.moved == 2 and [m["customer_id"] for m in first.moves_sample] == [steady.id, growing.id]
+    assert repository.moves(session, first.id, 1) == (2, first.moves_sample[:1])
+    make_order(session, growing, ordered_on=ago(5), amount=Decimal("612300.00"))
+    second = service.run_full(session, as_of=AS_OF)
+    assert second.moved == 1
+    (move,) = second.moves_sample
+    assert move["customer_id"] == growing.id and "value_high" in move["added"] and move["removed"]
+    assert repository.moves(session, service.run_full(session, as_of=AS_OF).id, 10) == (0, [])

@@ -284,214 +284,288 @@ def _fen(column: Any) -> Any:
     return type_coerce(column, BigInteger)
 
 
-# --- the definition ----------------------------------------------------------------------------------
+# --- the definition: one function per source table, composed by feature_select ----------------------
+
+customers_table = Customer.__table__
+orders_table = Order.__table__
+contracts_table = Contract.__table__
+interactions_table = Interaction.__table__
+engagement_table = EngagementEvent.__table__
+needs_table = NeedEntry.__table__
 
 
-def feature_select(params: dict[str, Any], as_of: date, one_customer: bool = False) -> Select[Any]:
-    """SELECT customer_id and every column feature, for all customers or (one_customer) `:customer_id` only."""
-    p = params
-    o, c, k, i, e, n = (
-        Order.__table__,
-        Customer.__table__,
-        Contract.__table__,
-        Interaction.__table__,
-        EngagementEvent.__table__,
-        NeedEntry.__table__,
-    )
+@dataclass(frozen=True)
+class Window:
+    """What every source query needs: the rule set's parameters, the day evaluated, one customer or all."""
 
-    def day(back: int) -> ColumnElement[Any]:
-        return literal(as_of - timedelta(days=back), Date)
+    params: dict[str, Any]
+    as_of: date
+    one_customer: bool
 
-    def only(table: Any) -> list[ColumnElement[bool]]:
-        return [table.c.customer_id == bindparam("customer_id")] if one_customer else []
+    @property
+    def as_of_date(self) -> ColumnElement[Any]:
+        """`as_of` as a SQL date."""
+        return literal(self.as_of, Date)
 
-    as_of_lit = literal(as_of, Date)
-    end = _instant(as_of + timedelta(days=1), p)  # exclusive upper bound for timestamps
+    @property
+    def end(self) -> datetime:
+        """Exclusive upper bound for timestamps: local midnight after `as_of`."""
+        return _instant(self.as_of + timedelta(days=1), self.params)
+
+    def day(self, back: int) -> ColumnElement[Any]:
+        """The date `back` days before `as_of`, as SQL."""
+        return literal(self.as_of - timedelta(days=back), Date)
+
+    def since(self, days_parameter: str) -> datetime:
+        """The first instant of a trailing window of the parameter's length ending with `as_of`."""
+        return _instant(self.as_of - timedelta(days=int(self.params[days_parameter]) - 1), self.params)
+
+    def only(self, source: Any) -> list[ColumnElement[bool]]:
+        """The one-customer filter on `source` (pushed into every aggregate), or nothing for all."""
+        return [source.c.customer_id == bindparam("customer_id")] if self.one_customer else []
+
+
+def order_totals(w: Window) -> Any:
+    """Per customer: order amounts over the annual, recent and earlier windows, counts, first and last day."""
+    orders = orders_table
+    p = w.params
     annual, recent, earlier_end = int(p["annual_days"]), int(p["recent_days"]), int(p["earlier_days_end"])
     short, quarter = int(p["short_days"]), int(p["quarter_days"])
-
-    amount = _fen(o.c.amount)
-    orders = (
+    amount = _fen(orders.c.amount)
+    return (
         select(
-            o.c.customer_id,
-            func.sum(case((o.c.ordered_on > day(annual), amount), else_=0)).label("annual"),
-            func.sum(case((o.c.ordered_on > day(recent), amount), else_=0)).label("recent"),
+            orders.c.customer_id,
+            func.sum(case((orders.c.ordered_on > w.day(annual), amount), else_=0)).label("annual"),
+            func.sum(case((orders.c.ordered_on > w.day(recent), amount), else_=0)).label("recent"),
             func.sum(
                 case(
-                    (and_(o.c.ordered_on <= day(recent), o.c.ordered_on >= day(earlier_end)), amount), else_=0
+                    (
+                        and_(orders.c.ordered_on <= w.day(recent), orders.c.ordered_on >= w.day(earlier_end)),
+                        amount,
+                    ),
+                    else_=0,
                 )
             ).label("earlier"),
-            func.count(case((o.c.ordered_on > day(short), 1))).label("n_short"),
-            func.count(case((o.c.ordered_on > day(quarter), 1))).label("n_quarter"),
-            func.max(o.c.ordered_on).label("last_on"),
-            func.min(o.c.ordered_on).label("first_on"),
+            func.count(case((orders.c.ordered_on > w.day(short), 1))).label("n_short"),
+            func.count(case((orders.c.ordered_on > w.day(quarter), 1))).label("n_quarter"),
+            func.max(orders.c.ordered_on).label("last_on"),
+            func.min(orders.c.ordered_on).label("first_on"),
         )
-        .where(o.c.ordered_on <= as_of_lit, *only(o))
-        .group_by(o.c.customer_id)
+        .where(orders.c.ordered_on <= w.as_of_date, *w.only(orders))
+        .group_by(orders.c.customer_id)
         .subquery("o")
     )
-    # The category bought most (by orders, then amount) in the annual window; a second pass, since
-    # rolling both up from one (customer, category) grouping measured slower on SQLite.
+
+
+def dominant_order_category(w: Window) -> Any:
+    """Per customer: the category bought most (by orders, then amount) in the annual window.
+
+    A second pass over orders, since rolling both up from one (customer, category) grouping
+    measured slower on SQLite.
+    """
+    orders = orders_table
+    annual = int(w.params["annual_days"])
     per_category = (
         select(
-            o.c.customer_id,
-            o.c.category,
+            orders.c.customer_id,
+            orders.c.category,
             func.row_number()
             .over(
-                partition_by=o.c.customer_id,
-                order_by=(func.count().desc(), func.sum(amount).desc(), o.c.category),
+                partition_by=orders.c.customer_id,
+                order_by=(func.count().desc(), func.sum(_fen(orders.c.amount)).desc(), orders.c.category),
             )
             .label("rn"),
         )
-        .where(o.c.ordered_on <= as_of_lit, o.c.ordered_on > day(annual), o.c.category.is_not(None), *only(o))
-        .group_by(o.c.customer_id, o.c.category)
+        .where(
+            orders.c.ordered_on <= w.as_of_date,
+            orders.c.ordered_on > w.day(annual),
+            orders.c.category.is_not(None),
+            *w.only(orders),
+        )
+        .group_by(orders.c.customer_id, orders.c.category)
         .subquery("pc")
     )
-    dominant = (
+    return (
         select(per_category.c.customer_id, per_category.c.category)
         .where(per_category.c.rn == 1)
         .subquery("dc")
     )
 
-    signed = [
-        or_(k.c.signed_on.is_(None), k.c.signed_on <= as_of_lit),
-    ]
+
+def contract_summary(w: Window) -> Any:
+    """Per customer: running and negotiating contracts, when the last one ended, amounts signed this year."""
+    contracts = contracts_table
+    as_of = w.as_of_date
     running = and_(
-        k.c.status.in_(("active", "renewed")),
-        or_(k.c.ends_on.is_(None), k.c.ends_on >= as_of_lit),
-        *signed,
+        contracts.c.status.in_(("active", "renewed")),
+        or_(contracts.c.ends_on.is_(None), contracts.c.ends_on >= as_of),
+        or_(contracts.c.signed_on.is_(None), contracts.c.signed_on <= as_of),
     )
     ended_on = case(
-        (k.c.status == "terminated", func.coalesce(k.c.terminated_on, k.c.ends_on)),
-        (and_(k.c.status.in_(("active", "renewed")), k.c.ends_on < as_of_lit), k.c.ends_on),
+        (contracts.c.status == "terminated", func.coalesce(contracts.c.terminated_on, contracts.c.ends_on)),
+        (
+            and_(contracts.c.status.in_(("active", "renewed")), contracts.c.ends_on < as_of),
+            contracts.c.ends_on,
+        ),
     )
-    contracts = (
+    signed_this_year = and_(
+        contracts.c.signed_on > w.day(int(w.params["annual_days"])), contracts.c.signed_on <= as_of
+    )
+    return (
         select(
-            k.c.customer_id,
+            contracts.c.customer_id,
             func.count(case((running, 1))).label("active"),
-            func.count(case((k.c.status == "negotiating", 1))).label("negotiating"),
-            func.max(case((ended_on <= as_of_lit, ended_on))).label("ended_on"),
-            func.max(case((running, k.c.ends_on))).label("active_end"),
-            func.sum(
-                case(
-                    (and_(k.c.signed_on > day(annual), k.c.signed_on <= as_of_lit), _fen(k.c.amount)),
-                    else_=0,
-                )
-            ).label("signed_amount"),
-            func.min(case((k.c.signed_on <= as_of_lit, k.c.signed_on))).label("first_signed"),
+            func.count(case((contracts.c.status == "negotiating", 1))).label("negotiating"),
+            func.max(case((ended_on <= as_of, ended_on))).label("ended_on"),
+            func.max(case((running, contracts.c.ends_on))).label("active_end"),
+            func.sum(case((signed_this_year, _fen(contracts.c.amount)), else_=0)).label("signed_amount"),
+            func.min(case((contracts.c.signed_on <= as_of, contracts.c.signed_on))).label("first_signed"),
         )
-        .where(*only(k))
-        .group_by(k.c.customer_id)
+        .where(*w.only(contracts))
+        .group_by(contracts.c.customer_id)
         .subquery("k")
     )
 
-    since_year = _instant(as_of - timedelta(days=int(p["interaction_days"]) - 1), p)
-    since_contact = _instant(as_of - timedelta(days=int(p["contact_days"]) - 1), p)
-    online = [str(x) for x in p["online_channels"]]
-    offline = [str(x) for x in p["offline_channels"]]
-    interactions = (
+
+def interaction_counts(w: Window) -> Any:
+    """Per customer: interactions of the year by kind and channel, recent contacts, satisfaction sums."""
+    interactions = interactions_table
+    online = [str(x) for x in w.params["online_channels"]]
+    offline = [str(x) for x in w.params["offline_channels"]]
+    recent_contact = and_(
+        interactions.c.kind.in_(("visit", "consultation")),
+        interactions.c.occurred_at >= w.since("contact_days"),
+    )
+    return (
         select(
-            i.c.customer_id,
+            interactions.c.customer_id,
             func.count().label("n"),
-            func.count(case((i.c.kind == "complaint", 1))).label("complaints"),
-            func.count(case((i.c.kind == "visit", 1))).label("visits"),
-            func.count(
-                case((and_(i.c.kind.in_(("visit", "consultation")), i.c.occurred_at >= since_contact), 1))
-            ).label("contacts"),
-            func.count(case((i.c.channel.in_(online), 1))).label("online"),
-            func.count(case((i.c.channel.in_(offline), 1))).label("offline"),
-            func.coalesce(func.sum(i.c.satisfaction), 0).label("sat_sum"),
-            func.count(i.c.satisfaction).label("sat_n"),
+            func.count(case((interactions.c.kind == "complaint", 1))).label("complaints"),
+            func.count(case((interactions.c.kind == "visit", 1))).label("visits"),
+            func.count(case((recent_contact, 1))).label("contacts"),
+            func.count(case((interactions.c.channel.in_(online), 1))).label("online"),
+            func.count(case((interactions.c.channel.in_(offline), 1))).label("offline"),
+            func.coalesce(func.sum(interactions.c.satisfaction), 0).label("sat_sum"),
+            func.count(interactions.c.satisfaction).label("sat_n"),
         )
-        .where(i.c.occurred_at >= since_year, i.c.occurred_at < end, *only(i))
-        .group_by(i.c.customer_id)
+        .where(
+            interactions.c.occurred_at >= w.since("interaction_days"),
+            interactions.c.occurred_at < w.end,
+            *w.only(interactions),
+        )
+        .group_by(interactions.c.customer_id)
         .subquery("i")
     )
 
-    since_views = _instant(as_of - timedelta(days=int(p["engagement_days"]) - 1), p)
-    popular = [str(x) for x in p["popular_products"]] or [""]
-    in_window = [e.c.occurred_at >= since_views, e.c.occurred_at < end, *only(e)]
-    views = (
+
+def _in_view_window(w: Window) -> list[ColumnElement[bool]]:
+    events = engagement_table
+    return [events.c.occurred_at >= w.since("engagement_days"), events.c.occurred_at < w.end, *w.only(events)]
+
+
+def engagement_counts(w: Window) -> Any:
+    """Per customer: product views in the engagement window, of new and of popular products."""
+    events = engagement_table
+    popular = [str(x) for x in w.params["popular_products"]] or [""]
+    return (
         select(
-            e.c.customer_id,
+            events.c.customer_id,
             func.count().label("n"),
-            func.count(case((e.c.is_new_product.is_(True), 1))).label("new"),
-            func.count(case((e.c.product.in_(popular), 1))).label("popular"),
+            func.count(case((events.c.is_new_product.is_(True), 1))).label("new"),
+            func.count(case((events.c.product.in_(popular), 1))).label("popular"),
         )
-        .where(*in_window)
-        .group_by(e.c.customer_id)
+        .where(*_in_view_window(w))
+        .group_by(events.c.customer_id)
         .subquery("e")
     )
+
+
+def top_viewed_category(w: Window) -> Any:
+    """Per customer: the views of the category viewed most in the engagement window."""
+    events = engagement_table
     by_category = (
-        select(e.c.customer_id, func.count().label("n"))
-        .where(e.c.category.is_not(None), *in_window)
-        .group_by(e.c.customer_id, e.c.category)
+        select(events.c.customer_id, func.count().label("n"))
+        .where(events.c.category.is_not(None), *_in_view_window(w))
+        .group_by(events.c.customer_id, events.c.category)
         .subquery("ec")
     )
-    top_category = (
+    return (
         select(by_category.c.customer_id, func.max(by_category.c.n).label("n"))
         .group_by(by_category.c.customer_id)
         .subquery("tc")
     )
 
-    ranked_needs = (
+
+def latest_need(w: Window) -> Any:
+    """Per customer: the core need of the newest needs-log entry up to `as_of`."""
+    needs = needs_table
+    ranked = (
         select(
-            n.c.customer_id,
-            n.c.core_need,
+            needs.c.customer_id,
+            needs.c.core_need,
             func.row_number()
-            .over(partition_by=n.c.customer_id, order_by=(n.c.recorded_at.desc(), n.c.id.desc()))
+            .over(partition_by=needs.c.customer_id, order_by=(needs.c.recorded_at.desc(), needs.c.id.desc()))
             .label("rn"),
         )
-        .where(n.c.recorded_at < end, *only(n))
+        .where(needs.c.recorded_at < w.end, *w.only(needs))
         .subquery("rnd")
     )
-    need = (
-        select(ranked_needs.c.customer_id, ranked_needs.c.core_need)
-        .where(ranked_needs.c.rn == 1)
-        .subquery("nd")
-    )
+    return select(ranked.c.customer_id, ranked.c.core_need).where(ranked.c.rn == 1).subquery("nd")
 
-    as_of_int = as_of.year * 10000 + as_of.month * 100 + as_of.day
-    # birth_date/id_number are encrypted at rest; the clear birth year gives the age reached this year
-    age = as_of.year - c.c.birth_year
-    company_age = (as_of_int - yyyymmdd(c.c.founded_on)) // 10000
+
+def customer_columns(w: Window) -> dict[str, ColumnElement[Any]]:
+    """The features read from the customer row itself (kind, industry, region tier, ages…)."""
+    customers = customers_table
+    as_of_int = w.as_of.year * 10000 + w.as_of.month * 100 + w.as_of.day
+    return {
+        "kind": customers.c.kind,
+        "gender": customers.c.gender,
+        "occupation": customers.c.occupation,
+        "industry": customers.c.industry,
+        "customer_type": customers.c.customer_type,
+        "region_tier": _region_tier(customers.c.region, w.params.get("region_tiers") or {}),
+        "employee_count": customers.c.employee_count,
+        # birth_date/id_number are encrypted at rest; the clear birth year gives the age reached this year
+        "age_years": w.as_of.year - customers.c.birth_year,
+        "company_age_years": (as_of_int - yyyymmdd(customers.c.founded_on)) // 10000,
+    }
+
+
+def feature_select(params: dict[str, Any], as_of: date, one_customer: bool = False) -> Select[Any]:
+    """SELECT customer_id and every column feature, for all customers or (one_customer) `:customer_id` only."""
+    w = Window(params, as_of, one_customer)
+    customers = customers_table
+    orders, dominant, contracts = order_totals(w), dominant_order_category(w), contract_summary(w)
+    interactions, views, top_category = interaction_counts(w), engagement_counts(w), top_viewed_category(w)
+    need = latest_need(w)
 
     annual_amount: ColumnElement[Any] = func.coalesce(orders.c.annual, 0)
-    if p.get("include_contract_amounts"):
+    if params.get("include_contract_amounts"):
         annual_amount = annual_amount + case(
-            (c.c.kind == "company", func.coalesce(contracts.c.signed_amount, 0)), else_=0
+            (customers.c.kind == "company", func.coalesce(contracts.c.signed_amount, 0)), else_=0
         )
-
     first_seen = case(
         (contracts.c.first_signed.is_(None), orders.c.first_on),
         (orders.c.first_on.is_(None), contracts.c.first_signed),
         (orders.c.first_on < contracts.c.first_signed, orders.c.first_on),
         else_=contracts.c.first_signed,
     )
-
+    as_of_date = w.as_of_date
     columns: dict[str, ColumnElement[Any]] = {
-        "kind": c.c.kind,
-        "gender": c.c.gender,
-        "occupation": c.c.occupation,
-        "industry": c.c.industry,
-        "customer_type": c.c.customer_type,
-        "region_tier": _region_tier(c.c.region, p.get("region_tiers") or {}),
-        "employee_count": c.c.employee_count,
-        "age_years": age,
-        "company_age_years": company_age,
+        **customer_columns(w),
         "annual_amount": annual_amount,
         "amount_recent": func.coalesce(orders.c.recent, 0),
         "amount_earlier": func.coalesce(orders.c.earlier, 0),
         "orders_30d": func.coalesce(orders.c.n_short, 0),
         "orders_90d": func.coalesce(orders.c.n_quarter, 0),
-        "last_order_days": days_between(as_of_lit, orders.c.last_on),
-        "first_order_days": days_between(as_of_lit, orders.c.first_on),
-        "tenure_days": days_between(as_of_lit, first_seen),
+        "last_order_days": days_between(as_of_date, orders.c.last_on),
+        "first_order_days": days_between(as_of_date, orders.c.first_on),
+        "tenure_days": days_between(as_of_date, first_seen),
         "dominant_category": dominant.c.category,
         "active_contracts": func.coalesce(contracts.c.active, 0),
         "negotiating_contracts": func.coalesce(contracts.c.negotiating, 0),
         "contract_ended_days": case(
-            (func.coalesce(contracts.c.active, 0) == 0, days_between(as_of_lit, contracts.c.ended_on))
+            (func.coalesce(contracts.c.active, 0) == 0, days_between(as_of_date, contracts.c.ended_on))
         ),
         "contract_end_date": cast(contracts.c.active_end, String),
         "contract_amount_365d": func.coalesce(contracts.c.signed_amount, 0),
@@ -511,18 +585,18 @@ def feature_select(params: dict[str, Any], as_of: date, one_customer: bool = Fal
     }
     assert set(columns) == set(COLUMN_FEATURES)
     stmt = (
-        select(c.c.id.label("customer_id"), *(expr.label(name) for name, expr in columns.items()))
-        .select_from(c)
-        .outerjoin(orders, orders.c.customer_id == c.c.id)
-        .outerjoin(dominant, dominant.c.customer_id == c.c.id)
-        .outerjoin(contracts, contracts.c.customer_id == c.c.id)
-        .outerjoin(interactions, interactions.c.customer_id == c.c.id)
-        .outerjoin(views, views.c.customer_id == c.c.id)
-        .outerjoin(top_category, top_category.c.customer_id == c.c.id)
-        .outerjoin(need, need.c.customer_id == c.c.id)
+        select(customers.c.id.label("customer_id"), *(expr.label(name) for name, expr in columns.items()))
+        .select_from(customers)
+        .outerjoin(orders, orders.c.customer_id == customers.c.id)
+        .outerjoin(dominant, dominant.c.customer_id == customers.c.id)
+        .outerjoin(contracts, contracts.c.customer_id == customers.c.id)
+        .outerjoin(interactions, interactions.c.customer_id == customers.c.id)
+        .outerjoin(views, views.c.customer_id == customers.c.id)
+        .outerjoin(top_category, top_category.c.customer_id == customers.c.id)
+        .outerjoin(need, need.c.customer_id == customers.c.id)
     )
     if one_customer:
-        stmt = stmt.where(c.c.id == bindparam("customer_id"))
+        stmt = stmt.where(customers.c.id == bindparam("customer_id"))
     return stmt
 
 

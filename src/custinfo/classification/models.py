@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, event, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from custinfo.core.db import Base, BigId, utcnow
 from custinfo.core.types import UTCDateTime
-from custinfo.customers.models import Customer
 
 
 class TagCategory(Base):
@@ -109,10 +108,12 @@ class TagAssignment(Base):
 
 
 class ClassificationState(Base):
-    """Per customer, a signature of the rule tags last written (version + matched rule per slot).
+    """Per customer, what the last run derived: the signature of its rule tags and its classification code.
 
-    A full run compares it with the new evaluation and diffs assignments only for customers whose
-    signature changed, so a re-run over unchanged data writes (and scans) almost nothing.
+    A full run compares the signature (version + matched rule per slot) with the new evaluation and
+    diffs assignments only for customers whose signature changed, so a re-run over unchanged data
+    writes (and scans) almost nothing. The code (level-1 × level-2 label) lives here, beside its two
+    halves, rather than in the wide customers row: classification owns what it derives.
     """
 
     __tablename__ = "classification_states"
@@ -120,6 +121,9 @@ class ClassificationState(Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
     signature: Mapped[str] = mapped_column(String(400))
     run_id: Mapped[int | None] = mapped_column(BigId)
+    code: Mapped[str | None] = mapped_column(String(300), index=True)  # the customer list filters on it
+    level1: Mapped[str | None] = mapped_column(String(300))
+    level2: Mapped[str | None] = mapped_column(String(300))
 
 
 class ClassificationRun(Base):
@@ -146,20 +150,3 @@ class ClassificationRun(Base):
     counts_after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     moves_sample: Mapped[list[Any] | None] = mapped_column(JSON)
     actor: Mapped[str] = mapped_column(String(64))
-
-
-def _birth_year(customer: Any) -> int | None:
-    birth = customer.birth_date
-    if birth is not None:
-        return int(birth.year)
-    number = customer.id_number
-    if isinstance(number, str) and len(number) == 18 and number[6:10].isdigit():
-        return int(number[6:10])
-    return None
-
-
-@event.listens_for(Customer, "before_insert")
-@event.listens_for(Customer, "before_update")
-def _keep_birth_year(_mapper: Any, _connection: Any, customer: Customer) -> None:
-    """Age bands need only the birth year; keep it beside the encrypted birth date / ID number."""
-    customer.birth_year = _birth_year(customer)

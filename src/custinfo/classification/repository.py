@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
 from custinfo.classification.features import DEFAULT_ZONE
 from custinfo.classification.governance.models import TagUsage
-from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagAssignment
+from custinfo.classification.models import (
+    ClassificationRun,
+    ClassificationState,
+    RuleSetVersion,
+    Tag,
+    TagAssignment,
+)
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, NotFound
 from custinfo.core.pagination import PageParams, fetch_page, fetch_rows
@@ -158,10 +164,13 @@ def moves(session: Session, run_id: int, limit: int) -> tuple[int, list[dict[str
         select(ta.customer_id).where(ta.run_id == run_id),
         select(ta.customer_id).where(ta.closed_run_id == run_id),
     ).subquery()
-    total = session.scalar(select(func.count()).select_from(ids)) or 0
-    sample_ids = list(session.scalars(select(ids.c.customer_id).order_by(ids.c.customer_id).limit(limit)))
-    if not sample_ids:
-        return total, []
+    # one pass over the run's rows: the count rides along with the first `limit` ids
+    first = session.execute(
+        select(ids.c.customer_id, func.count().over()).order_by(ids.c.customer_id).limit(limit)
+    ).all()
+    if not first:
+        return 0, []
+    total, sample_ids = int(first[0][1]), [customer_id for customer_id, _ in first]
     rows = session.execute(
         select(ta.customer_id, ta.tag_code, ta.run_id, ta.closed_run_id).where(
             ta.customer_id.in_(sample_ids), or_(ta.run_id == run_id, ta.closed_run_id == run_id)
@@ -303,29 +312,18 @@ def members(
 
 
 def report(session: Session, principal: Principal, definition: dict[str, Any]) -> list[ReportCell]:
-    """Counts per level-1 × level-2 cell, from the stored classification codes of customers in scope."""
-    code = definition.get("classification_code") or {}
-    sep = code.get("separator", "-")
-    rows = session.execute(
-        select(Customer.classification_code, func.count())
-        .where(customer_scope(principal), Customer.classification_code.is_not(None))
-        .group_by(Customer.classification_code)
-    )
-    level1_names = _labels(session, code.get("level1", []))
-    cells: dict[tuple[str, str], int] = {}
-    for label, count in rows:
-        parts = str(label).split(sep)
-        head = [p for p in parts if p in level1_names]
-        tail = [p for p in parts if p not in level1_names]
-        key = (sep.join(head) or "—", sep.join(tail) or "—")
-        cells[key] = cells.get(key, 0) + int(count)
-    return [ReportCell(a, b, n) for (a, b), n in sorted(cells.items())]
+    """Counts per level-1 × level-2 cell of the stored classification codes of customers in scope.
 
-
-def _labels(session: Session, dimensions: list[str]) -> set[str]:
-    if not dimensions:
-        return set()
-    return set(session.scalars(select(Tag.name_zh).where(Tag.dimension.in_(dimensions))))
+    Each run stores both halves beside the code, so `definition` (the version in force) is not
+    needed to split them; it stays in the signature for the callers.
+    """
+    state = ClassificationState
+    stmt = select(state.level1, state.level2, func.count()).where(state.code.is_not(None))
+    if principal.role not in ALL_RECORDS_ROLES:  # join only when scope narrows
+        stmt = stmt.join(Customer, Customer.id == state.customer_id).where(customer_scope(principal))
+    rows = session.execute(stmt.group_by(state.level1, state.level2))
+    cells = [ReportCell(level1 or "—", level2 or "—", int(n)) for level1, level2, n in rows]
+    return sorted(cells, key=lambda cell: (cell.level1, cell.level2))
 
 
 def list_runs(session: Session, mode: str | None, params: PageParams) -> tuple[list[ClassificationRun], int]:
@@ -348,7 +346,7 @@ def carries_tag(tag_code: str) -> ColumnElement[bool]:
 
 def has_code(code: str) -> ColumnElement[bool]:
     """SQL predicate on customers: the current classification code is exactly `code`."""
-    return Customer.classification_code == code
+    return Customer.id.in_(select(ClassificationState.customer_id).where(ClassificationState.code == code))
 
 
 def codes_of(session: Session, customer_ids: list[int]) -> dict[int, str | None]:
@@ -356,7 +354,9 @@ def codes_of(session: Session, customer_ids: list[int]) -> dict[int, str | None]
     if not customer_ids:
         return {}
     rows = session.execute(
-        select(Customer.id, Customer.classification_code).where(Customer.id.in_(customer_ids))
+        select(ClassificationState.customer_id, ClassificationState.code).where(
+            ClassificationState.customer_id.in_(customer_ids)
+        )
     )
     found: dict[int, str | None] = dict.fromkeys(customer_ids)
     found.update({customer_id: code for customer_id, code in rows})

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from custinfo.core.db import Base, BigId, Timestamped, utcnow
@@ -58,8 +59,6 @@ class Customer(Base, Timestamped, Versioned, Tracked):
     founded_on: Mapped[date | None]
     customer_type: Mapped[str | None] = mapped_column(String(20))
 
-    # derived by classification (level-1 × level-2 label); written by the engine, never by users
-    classification_code: Mapped[str | None] = mapped_column(String(300), index=True)
     # birth year in clear (birth_date and id_number are encrypted): the only part age bands need
     birth_year: Mapped[int | None] = mapped_column(default=None)
 
@@ -75,6 +74,23 @@ class Customer(Base, Timestamped, Versioned, Tracked):
     def history_customer_id(self) -> int | None:
         """A customer's own changes belong to its own history."""
         return self.id
+
+
+def _birth_year(customer: Customer) -> int | None:
+    birth = customer.birth_date
+    if birth is not None:
+        return int(birth.year)
+    number = customer.id_number
+    if isinstance(number, str) and len(number) == 18 and number[6:10].isdigit():
+        return int(number[6:10])
+    return None
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _keep_birth_year(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    """Age bands need only the birth year; keep it beside the encrypted birth date / ID number."""
+    customer.birth_year = _birth_year(customer)
 
 
 keep_blind_index(Customer.id_number, "id_number_bidx")

@@ -1,0 +1,131 @@
+"""The incremental run: the full run's SELECT restricted to one customer, diffed in Python (a few rows)."""
+
+from __future__ import annotations
+
+import time as clock
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from typing import cast as cast_type
+
+from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from custinfo.classification import repository
+from custinfo.classification.engine.plan import Plan, cached_plan
+from custinfo.classification.engine.runs import actor_name, finish_run, start_run
+from custinfo.classification.features import today
+from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
+from custinfo.classification.taxonomy import tag_index
+from custinfo.core.db import utcnow
+
+assignments = cast_type(Table, TagAssignment.__table__)
+states = cast_type(Table, ClassificationState.__table__)
+
+
+def run_incremental(
+    session: Session,
+    customer_id: int,
+    trigger: str = "event",
+    as_of: date | None = None,
+    actor: str | None = None,
+    at: datetime | None = None,
+) -> ClassificationRun:
+    """Re-tag one customer with the same SELECT as a full run, restricted to it."""
+    started = clock.perf_counter()
+    version = repository.active_version(session)
+    definition = version.definition
+    tags = tag_index(session)
+    as_of = as_of or today(definition["parameters"])
+    by = actor_name(session, actor)
+    run = start_run(session, "incremental", trigger, as_of, version.id, by, customer_id)
+    now = at or utcnow()
+    plan = cached_plan(version.id, definition, tags, as_of)
+    row = _one_customer(session, plan, customer_id)
+    stored = session.scalar(select(states.c.signature).where(states.c.customer_id == customer_id))
+    current = {
+        r.tag_code: r.id
+        for r in session.execute(
+            select(assignments.c.id, assignments.c.tag_code).where(
+                assignments.c.customer_id == customer_id,
+                assignments.c.valid_to.is_(None),
+                assignments.c.source == "rule",
+            )
+        )
+    }
+    wanted: dict[str, tuple[str, str]] = {}
+    if row is not None:
+        for n, slot in enumerate(plan.slots):
+            tag = row[f"t_{n}"]
+            if tag is not None:
+                wanted[tag] = (row[f"k_{n}"], slot)
+    unchanged = row is not None and stored == row["sig"]
+    to_close = [] if unchanged else [rid for tag, rid in current.items() if tag not in wanted]
+    if to_close:
+        session.execute(
+            update(assignments)
+            .where(assignments.c.id.in_(to_close))
+            .values(valid_to=now, closed_by=f"run:{run.id}", closed_run_id=run.id)
+        )
+    new_rows = [
+        {
+            "customer_id": customer_id,
+            "tag_code": tag,
+            "source": "rule",
+            "rule_id": rule_id,
+            "rule_set_version_id": version.id,
+            "features": {name: _plain(row[name]) for name in plan.snapshot[slot]} if row else None,
+            "as_of": as_of,
+            "valid_from": now,
+            "assigned_by": f"run:{run.id}",
+            "run_id": run.id,
+        }
+        for tag, (rule_id, slot) in wanted.items()
+        if tag not in current and not unchanged
+    ]
+    if new_rows:
+        session.execute(insert(assignments), new_rows)
+    if row is not None and not unchanged:
+        session.execute(delete(states).where(states.c.customer_id == customer_id))
+        session.execute(
+            insert(states).values(
+                customer_id=customer_id,
+                signature=row["sig"],
+                run_id=run.id,
+                code=row["code"],
+                level1=row["level1"],
+                level2=row["level2"],
+            )
+        )
+    run.customers = 1 if row is not None else 0
+    run.counts_before = {tag: 1 for tag in sorted(current)}
+    run.counts_after = {tag: 1 for tag in sorted(wanted)}
+    run.added, run.removed = len(new_rows), len(to_close)
+    run.moved = 1 if (new_rows or to_close) else 0
+    run.moves_sample = (
+        [
+            {
+                "customer_id": customer_id,
+                "added": sorted(r["tag_code"] for r in new_rows),
+                "removed": sorted(t for t in current if t not in wanted),
+            }
+        ]
+        if run.moved
+        else []
+    )
+    finish_run(run, started)
+    session.flush()
+    return run
+
+
+def _one_customer(session: Session, plan: Plan, customer_id: int) -> Any:
+    """The evaluation row of one customer (the full run's SELECT, restricted to it)."""
+    return session.execute(plan.select, {"customer_id": customer_id}).mappings().first()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value
