@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 from custinfo.app import create_app
+from custinfo.bootstrap import register_jobs
 from custinfo.config import Settings
 from custinfo.core.db import make_engine
 from custinfo.core.schema import upgrade
@@ -35,6 +36,8 @@ BACKENDS = ["sqlite", "postgresql"]
 TEST_KEY_FILE = Path(tempfile.mkdtemp(prefix="custinfo-keys-")) / "keys.json"
 os.environ["CUSTINFO_KEY_FILE"] = str(TEST_KEY_FILE)
 ensure_key_file(TEST_KEY_FILE)
+# Services enqueue jobs by name (approving a rule change queues `classify`): the registry must be filled.
+register_jobs()
 
 
 def _postgres_url() -> str | None:

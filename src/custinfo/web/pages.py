@@ -12,6 +12,7 @@ from custinfo.classification.web import router as classification_pages
 from custinfo.core.errors import DomainError
 from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.customers.web import router as customer_pages
+from custinfo.jobs.web import router as job_pages
 from custinfo.protection.web import router as protection_pages
 from custinfo.web.templating import render
 
@@ -22,6 +23,7 @@ router.include_router(protection_pages)
 router.include_router(customer_pages)
 router.include_router(classification_pages)
 router.include_router(audit_pages)
+router.include_router(job_pages)
 
 
 def render_error(request: Request, error: DomainError) -> HTMLResponse:
