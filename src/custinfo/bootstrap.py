@@ -60,8 +60,8 @@ def classification_run_link(result: dict[str, Any]) -> str | None:
 JOBS = [
     Job(
         name="classify",
-        description_zh="全量分类：按当前规则集为全部客户重新打标签",
-        description_en="Full classification: re-tag every customer with the active rule set",
+        description_zh="按当前规则集为全部客户重新打标签",
+        description_en="Re-tag every customer with the active rule set",
         run=classify,
         params=ClassifyParams,
         schedule=classify_schedule,
