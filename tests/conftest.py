@@ -40,7 +40,7 @@ ensure_key_file(TEST_KEY_FILE)
 
 @pytest.fixture(scope="session", autouse=True)
 def wired() -> None:
-    """The event handlers, wired as create_app and the CLI wire them (tests also call services bare)."""
+    """Event handlers and jobs, wired as create_app and the CLI wire them (tests also call services bare)."""
     bootstrap.wire()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +27,8 @@ from custinfo.core.db import make_engine, make_session_factory
 from custinfo.core.errors import DomainError, MethodNotAllowed, NotFound, Unauthenticated
 from custinfo.core.problems import from_pydantic, problem
 from custinfo.customers.api import router as customers_api
+from custinfo.jobs.api import router as jobs_api
+from custinfo.jobs.runner import Runner
 from custinfo.protection.api import router as protection_api
 from custinfo.security import crypto
 from custinfo.security import logs as log_hygiene
@@ -64,8 +68,24 @@ def _domain_error(request: Request, error: DomainError) -> Response:
     return render_error(request, error)
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
-    """Build the application for the given settings (and optionally an existing engine)."""
+@asynccontextmanager
+async def _job_runner(app: FastAPI) -> AsyncIterator[None]:
+    runner = Runner(app.state.session_factory, app.state.settings.timezone)
+    runner.start()
+    app.state.job_runner = runner
+    try:
+        yield
+    finally:
+        runner.stop()
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, run_jobs: bool = False
+) -> FastAPI:
+    """Build the application for the given settings (and optionally an existing engine).
+
+    With `run_jobs` (as `custinfo serve` does) the job worker and scheduler run for the app's lifetime.
+    """
     settings = settings or Settings()
     crypto.configure(settings)
     log_hygiene.install()
@@ -77,6 +97,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        lifespan=_job_runner if run_jobs else None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -89,6 +110,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     for router in (auth_api, customers_api, activity_api, protection_api):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(audit_api, prefix=API_PREFIX)
+    app.include_router(jobs_api, prefix=API_PREFIX)
     app.include_router(web_router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,9 +1,10 @@
-"""The one place that wires side effects: which handlers run for which domain event.
+"""The one place that wires side effects and long work: event → handlers, and the registered jobs.
 
 `wire()` is called by `create_app`, the CLI and the job runner. Handlers run
 inside the transaction that produced the event, at its settle point (see
 `custinfo.core.uow.settle`), so a change, its history, its audit entry and the
-re-classification it causes land together or not at all.
+re-classification it causes land together or not at all. Jobs run in the job
+runner, each in its own unit of work (`custinfo.jobs`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from custinfo.audit import service as audit
 from custinfo.audit.events import DataExported
 from custinfo.auth.events import LoginAttempted, PermissionChanged
 from custinfo.classification import handlers as classification
+from custinfo.classification import jobs as classification_jobs
 from custinfo.classification.governance.events import ProposalDecided
 from custinfo.core.uow import DomainEvent, EntityChanged, Handler, Settle, subscribe, unsubscribe_all
+from custinfo.jobs.registry import Job, registry
 from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead
 
 HANDLERS: dict[type[DomainEvent], list[Handler]] = {
@@ -30,10 +33,19 @@ HANDLERS: dict[type[DomainEvent], list[Handler]] = {
     Settle: [classification.reclassify_noted],
 }
 
+JOBS: list[Job] = [classification_jobs.CLASSIFY]
+
+
+def register_jobs() -> None:
+    """Register every job of JOBS with the runner (idempotent)."""
+    for job in JOBS:
+        registry.register(job)
+
 
 def wire() -> None:
-    """Subscribe every handler of HANDLERS (idempotent: the table is installed afresh each call)."""
+    """Subscribe every handler of HANDLERS and register every job (idempotent: installed afresh each call)."""
     unsubscribe_all()
     for event_type, handlers in HANDLERS.items():
         for handler in handlers:
             subscribe(event_type, handler)
+    register_jobs()

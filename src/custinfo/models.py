@@ -7,6 +7,7 @@ from custinfo.classification import models as classification_models
 from custinfo.classification.governance import models as governance_models
 from custinfo.core.db import Base
 from custinfo.customers import models as customer_models
+from custinfo.jobs import models as job_models
 from custinfo.protection import models as protection_models
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "classification_models",
     "customer_models",
     "governance_models",
+    "job_models",
     "protection_models",
 ]

@@ -6,11 +6,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import make_customer, make_order
 
 from custinfo.auth.models import User
 from custinfo.classification import service
+from custinfo.jobs import runner
 
 
 def test_anonymous_is_401(client: TestClient) -> None:
@@ -23,14 +24,23 @@ def test_anonymous_is_401(client: TestClient) -> None:
         assert client.get(path).status_code == 401
 
 
-def test_run_needs_permission_and_lists(client: TestClient, login, session: Session) -> None:  # type: ignore[no-untyped-def]
+def test_run_needs_permission_and_lists(
+    client: TestClient, login, session_factory: sessionmaker[Session]
+) -> None:  # type: ignore[no-untyped-def]
     assert client.post("/api/v1/classification/runs", headers=login("sales_east1")).status_code == 403
     response = client.post(
         "/api/v1/classification/runs", headers=login("steward"), json={"as_of": "2026-06-30"}
     )
-    assert response.status_code == 201, response.text
-    run = response.json()
-    assert run["mode"] == "full" and run["status"] == "done"
+    assert response.status_code == 202, response.text  # queued as a `classify` job
+    job = response.json()
+    assert job["name"] == "classify" and job["status"] == "queued" and job["params"]["as_of"] == "2026-06-30"
+    runner.run_queued(session_factory)
+    job = client.get(f"/api/v1/jobs/runs/{job['id']}", headers=login("steward")).json()
+    assert job["status"] == "succeeded" and job["link"].startswith("/classification/runs/")
+    run = client.get(
+        f"/api/v1/classification/runs/{job['result']['classification_run']}", headers=login("steward")
+    ).json()
+    assert run["mode"] == "full" and run["status"] == "done" and run["as_of"] == "2026-06-30"
     listed = client.get("/api/v1/classification/runs", headers=login("auditor")).json()
     assert listed["items"][0]["id"] == run["id"]
     assert client.get(f"/api/v1/classification/runs/{run['id']}", headers=login("auditor")).status_code == 200

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import make_customer, make_order
 from tests.web.test_pages import csrf_of, sign_in
 
@@ -19,6 +19,7 @@ from custinfo.auth.models import User
 from custinfo.classification import service as classification
 from custinfo.classification.governance.models import Proposal, TagCorrection, TagUsage
 from custinfo.classification.models import TagAssignment
+from custinfo.jobs import runner
 
 SignIn = Callable[[str], TestClient]
 PAGES = [
@@ -99,7 +100,9 @@ def test_csrf_is_required(signed_in: SignIn) -> None:
     assert client.post("/classification/rules/preview", data={"r.value.high": "1"}).status_code == 403
 
 
-def test_edit_preview_submit_approve(signed_in: SignIn, session: Session, steady: int) -> None:
+def test_edit_preview_submit_approve(
+    signed_in: SignIn, session: Session, session_factory: sessionmaker[Session], steady: int
+) -> None:
     client = signed_in("steward")
     editor = client.get("/classification/rules").text
     assert "预览影响" in editor and "提交审批" in editor and 'name="r.value.high"' in editor
@@ -141,9 +144,14 @@ def test_edit_preview_submit_approve(signed_in: SignIn, session: Session, steady
     approved = reviewer.post(
         detail_url + "/approve", data={"csrf_token": csrf_of(page), "comment": "同意"}, follow_redirects=False
     )
-    assert approved.status_code == 303
-    after = reviewer.get(approved.headers["location"]).text
-    assert "已批准" in after and "同意" in after
+    assert approved.status_code == 303 and approved.headers["location"].startswith("/jobs/runs/")
+    queued = reviewer.get(approved.headers["location"]).text  # the reviewer follows the queued re-tag
+    assert "提案已批准并生效" in queued and "排队中" in queued and 'hx-trigger="every 2s"' in queued
+    assert "value_high" not in open_tags(session, steady)
+    runner.run_queued(session_factory)
+    done = reviewer.get(approved.headers["location"].split("?")[0] + "/progress").text
+    assert "已完成" in done and "/classification/runs/" in done and "hx-trigger" not in done
+    assert "已批准" in reviewer.get(detail_url).text and "同意" in reviewer.get(detail_url).text
     session.expire_all()
     assert "value_high" in open_tags(session, steady)
 
@@ -224,13 +232,18 @@ def test_mark_wrong_and_resolve(signed_in: SignIn, session: Session, steady: int
     assert "已采纳" in steward.get("/classification/corrections").text
 
 
-def test_run_now_versions_and_report(signed_in: SignIn, session: Session, steady: int) -> None:
+def test_run_now_versions_and_report(
+    signed_in: SignIn, session_factory: sessionmaker[Session], steady: int
+) -> None:
     client = signed_in("steward")
     token = csrf_of(client.get("/classification/runs").text)
     ran = client.post("/classification/runs", data={"csrf_token": token}, follow_redirects=False)
-    assert ran.status_code == 303 and ran.headers["location"].startswith("/classification/runs/")
-    run_page = client.get(ran.headers["location"]).text
-    assert "分类运行完成" in run_page and "运行前" in run_page
+    assert ran.status_code == 303 and ran.headers["location"].startswith("/jobs/runs/")
+    assert "任务已排队" in client.get(ran.headers["location"]).text
+    runner.run_queued(session_factory)
+    link = re.search(r'href="(/classification/runs/\d+)"', client.get(ran.headers["location"]).text)
+    assert link, "the finished job links to its classification run"
+    assert "运行前" in client.get(link.group(1)).text
     versions = client.get("/classification/versions?a=1&b=1").text
     assert "两个版本相同" in versions and "v1" in versions
     report = client.get("/classification/report").text

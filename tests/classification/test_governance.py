@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import make_customer, make_order, make_user
 
 from custinfo.auth.models import User
@@ -19,6 +19,7 @@ from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import ProposalStep
 from custinfo.classification.models import TagAssignment
 from custinfo.core.errors import Conflict, Invalid, NotFound, NotPermitted
+from custinfo.jobs import runner
 
 
 def as_principal(user: User) -> Principal:
@@ -66,8 +67,14 @@ def propose_lower_bar(session: Session, steward: Principal) -> Any:
     )
 
 
+def retag(session: Session, factory: sessionmaker[Session]) -> None:
+    """Run the `classify` job an approval queued (the runner's work in `serve`)."""
+    session.commit()
+    assert [run.status for run in runner.run_queued(factory)] == ["succeeded"]
+
+
 def test_rule_change_takes_effect_only_when_approved(
-    session: Session, cast: dict[str, Principal], steady_customer: int
+    session: Session, session_factory: sessionmaker[Session], cast: dict[str, Principal], steady_customer: int
 ) -> None:
     proposal = propose_lower_bar(session, cast["steward"])
     assert proposal.status == "pending"
@@ -80,7 +87,9 @@ def test_rule_change_takes_effect_only_when_approved(
     approved = governance.approve(session, cast["head_east"], proposal.id, "同意")
     assert approved.status == "approved" and approved.decided_by == "head_east"
     assert classification.current_rule_set(session).number == before_version + 1
-    assert approved.result == {"version": before_version + 1}
+    assert approved.result == {"version": before_version + 1, "job_run": approved.result["job_run"]}
+    assert "value_high" not in open_tags(session, steady_customer)  # re-tagging is queued, not done inline
+    retag(session, session_factory)
     assert "value_high" in open_tags(session, steady_customer)
     assert [s.action for s in approved.steps] == ["proposed", "approved"]
     assert approved.steps[1].actor_role == "dept_head" and approved.steps[1].comment == "同意"
@@ -105,7 +114,7 @@ def test_reject_is_final_and_changes_nothing(
 
 
 def test_request_changes_then_resubmit_then_approve(
-    session: Session, cast: dict[str, Principal], steady_customer: int
+    session: Session, session_factory: sessionmaker[Session], cast: dict[str, Principal], steady_customer: int
 ) -> None:
     proposal = propose_lower_bar(session, cast["steward"])
     governance.request_changes(session, cast["head_east"], proposal.id, "请改为 45 万")
@@ -125,6 +134,7 @@ def test_request_changes_then_resubmit_then_approve(
     assert proposal.payload["definition"] == definition
     governance.add_comment(session, cast["head_east"], proposal.id, "看过了")
     governance.approve(session, cast["head_east"], proposal.id)
+    retag(session, session_factory)
     assert "value_high" in open_tags(session, steady_customer)  # 450,000 ≥ 450,000
     assert [s.action for s in proposal.steps] == [
         "proposed",
@@ -198,10 +208,11 @@ def test_manual_vip_goes_through_review(
 
 
 def test_reactivate_an_earlier_version(
-    session: Session, cast: dict[str, Principal], steady_customer: int
+    session: Session, session_factory: sessionmaker[Session], cast: dict[str, Principal], steady_customer: int
 ) -> None:
     first = classification.current_rule_set(session).number
     governance.approve(session, cast["head_east"], propose_lower_bar(session, cast["steward"]).id)
+    retag(session, session_factory)
     assert "value_high" in open_tags(session, steady_customer)
     with pytest.raises(Invalid) as refused:
         governance.propose(session, cast["steward"], "reactivate", {"version": first + 1}, "已经生效")
@@ -209,7 +220,12 @@ def test_reactivate_an_earlier_version(
     proposal = governance.propose(session, cast["steward"], "reactivate", {"version": first}, "恢复原门槛")
     assert "value_high" in open_tags(session, steady_customer)
     governance.approve(session, cast["head_east"], proposal.id)
-    assert proposal.result == {"version": first + 2, "reactivated": first}
+    assert proposal.result == {
+        "version": first + 2,
+        "reactivated": first,
+        "job_run": proposal.result["job_run"],
+    }
+    retag(session, session_factory)
     assert "value_high" not in open_tags(session, steady_customer)
 
 

@@ -10,12 +10,13 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import make_customer, make_order
 
 from custinfo.auth.models import User
 from custinfo.classification import service as classification
 from custinfo.classification.governance.models import TagUsage
+from custinfo.jobs import runner
 
 Login = Callable[[str], dict[str, str]]
 NEW_TAG: dict[str, Any] = {
@@ -118,7 +119,11 @@ def test_reject_request_changes_resubmit(client: TestClient, login: Login) -> No
 
 
 def test_rule_change_over_the_api_retags_only_after_approval(
-    client: TestClient, login: Login, session: Session, world: dict[str, User]
+    client: TestClient,
+    login: Login,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    world: dict[str, User],
 ) -> None:
     today = date.today()
     customer = make_customer(session, world["sales_east1"])
@@ -141,7 +146,9 @@ def test_rule_change_over_the_api_retags_only_after_approval(
 
     before = tags()
     assert "value_high" not in before
-    client.post(f"/api/v1/proposals/{proposal['id']}/approve", json={}, headers=login("head_east"))
+    approved = client.post(f"/api/v1/proposals/{proposal['id']}/approve", json={}, headers=login("head_east"))
+    assert approved.json()["result"]["job_run"] and "value_high" not in tags()  # the re-tag is queued
+    runner.run_queued(session_factory)
     assert "value_high" in tags()
 
 

@@ -99,14 +99,15 @@ def test_publish_retags_and_reactivate_restores(session: Session) -> None:
     assert "value_high" not in _tags(session, customer.id)
     changed = definition()
     next(r for r in changed["rules"] if r["id"] == "value.high")["when"]["value"] = "400000.00"
-    second = service.publish_rule_set(
-        session, changed, "门槛下调 / lower threshold", "steward", "head_east", as_of=AS_OF
-    )
+    second = service.publish_rule_set(session, changed, "门槛下调 / lower threshold", "steward", "head_east")
     assert second.number == first.number + 1 and second.is_active and second.approved_by == "head_east"
+    assert "value_high" not in _tags(session, customer.id)  # re-tagging is a queued job, not done here
+    service.run_full(session, as_of=AS_OF)
     assert "value_high" in _tags(session, customer.id)
     assert [c.key for c in service.diff_versions(session, first.id, second.id)] == ["value.high"]
-    third = service.activate_version(session, first.id, "恢复 / restore", "steward", "head_east", as_of=AS_OF)
+    third = service.activate_version(session, first.id, "恢复 / restore", "steward", "head_east")
     assert third.based_on_id == first.id and third.definition == first.definition
+    service.run_full(session, as_of=AS_OF)
     assert "value_high" not in _tags(session, customer.id)
     with pytest.raises(Invalid):
         service.publish_rule_set(session, changed, " ", "steward", "head_east")

@@ -59,7 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         session.commit()
     port = _free_port()
     config = uvicorn.Config(
-        create_app(settings, engine=engine), host="127.0.0.1", port=port, log_level="warning"
+        create_app(settings, engine=engine, run_jobs=True), host="127.0.0.1", port=port, log_level="warning"
     )
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)
@@ -124,7 +124,13 @@ def test_edit_threshold_preview_submit_approve(chromium: Path, server: tuple[str
             expect(page.locator("#proposal-change")).to_contain_text("400000.00")
             page.fill("#decision-comment", "同意，按季度复核")
             page.click("#approve-button")
+            # The new rules are in force at once; re-tagging every customer is a job the page follows.
             expect(page.locator(".flash")).to_contain_text("已批准")
+            expect(page.locator("#job-progress")).to_have_attribute(
+                "data-status", "succeeded", timeout=30_000
+            )
+            page.screenshot(path=str(RESULTS / "approval-retag-job.png"), full_page=True)
+            page.goto(proposal_url)
             expect(page.locator("#proposal-steps")).to_contain_text("同意，按季度复核")
 
             page.goto(f"{base}/customers/{customer_id}")

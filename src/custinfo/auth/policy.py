@@ -60,6 +60,7 @@ class Permission(StrEnum):
     CORRECTION_RESOLVE = "correction.resolve"
     TAG_QUALITY_READ = "tag.quality.read"
     TAG_QUALITY_REVIEW = "tag.quality.review"
+    JOBS_MANAGE = "jobs.manage"
 
 
 _WRITERS = frozenset({"sales", "dept_head", "data_steward", "admin"})
@@ -97,6 +98,7 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.CORRECTION_RESOLVE: frozenset({"data_steward"}),
     Permission.TAG_QUALITY_READ: frozenset({"dept_head", "data_steward", "admin", "auditor"}),
     Permission.TAG_QUALITY_REVIEW: frozenset({"data_steward"}),
+    Permission.JOBS_MANAGE: frozenset({"admin"}),
 }
 
 

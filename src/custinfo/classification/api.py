@@ -28,6 +28,8 @@ from custinfo.classification.schemas import (
     VersionOut,
     VersionSummaryOut,
 )
+from custinfo.jobs import service as jobs
+from custinfo.jobs.schemas import JobRunOut
 
 router = APIRouter(tags=["classification"])
 
@@ -119,14 +121,15 @@ def get_run(run_id: int, session: DbSession, principal: ApiPrincipal) -> RunOut:
     return RunOut.model_validate(service.get_run(session, run_id))
 
 
-@router.post("/classification/runs", response_model=RunOut, status_code=201)
-def start_run(session: DbSession, principal: ApiPrincipal, body: RunIn | None = None) -> RunOut:
-    """Re-tag every customer now (data steward, admin)."""
+@router.post("/classification/runs", response_model=JobRunOut, status_code=202)
+def start_run(
+    request: Request, session: DbSession, principal: ApiPrincipal, body: RunIn | None = None
+) -> JobRunOut:
+    """Queue a re-tag of every customer (data steward, admin): a `classify` job; poll /jobs/runs/{id}."""
     require(principal, Permission.CLASSIFICATION_RUN)
-    run = service.run_full(
-        session, as_of=body.as_of if body else None, trigger="manual", actor=principal.username
-    )
-    return RunOut.model_validate(run)
+    params = {"as_of": body.as_of} if body and body.as_of else {}
+    run = jobs.enqueue(session, "classify", params, principal.username)
+    return JobRunOut.of(run, language_of(request))
 
 
 @router.get("/customers/{customer_id}/tags", response_model=list[AssignmentOut])

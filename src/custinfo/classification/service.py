@@ -145,14 +145,12 @@ def publish_rule_set(
     reason: str,
     author: str,
     approved_by: str | None,
-    as_of: date | None = None,
 ) -> RuleSetVersion:
-    """Store an (approved) definition as a new version, activate it and re-tag every customer."""
+    """Store an (approved) definition as a new version and activate it; re-tagging is the caller's job to queue."""
     _need_reason(reason)
     checked = validate_definition(session, definition)
     version = repository.add_version(session, checked, reason, author, approved_by)
     repository.activate(session, version)
-    engine.run_full(session, as_of=as_of, trigger="rules", actor=author)
     return version
 
 
@@ -162,15 +160,13 @@ def activate_version(
     reason: str,
     author: str,
     approved_by: str | None,
-    as_of: date | None = None,
 ) -> RuleSetVersion:
-    """Re-apply an earlier version: it becomes a new version (copy, with reason) and every customer is re-tagged."""
+    """Re-apply an earlier version as a new version (copy, with reason); re-tagging is the caller's job to queue."""
     _need_reason(reason)
     earlier = repository.get_version(session, version_id)
     checked = validate_definition(session, earlier.definition)
     version = repository.add_version(session, checked, reason, author, approved_by, based_on_id=earlier.id)
     repository.activate(session, version)
-    engine.run_full(session, as_of=as_of, trigger="rules", actor=author)
     return version
 
 

@@ -27,6 +27,7 @@ from custinfo.classification.tag_quality import service as quality
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
 from custinfo.core.jsonable import jsonable
 from custinfo.customers.web import show_customer
+from custinfo.jobs import service as jobs
 from custinfo.web.forms import FormState, form_state, saving
 from custinfo.web.tabs import TAB_TARGET, CustomerTab, TabRequest
 from custinfo.web.templating import is_fragment_for, render, see_other
@@ -377,10 +378,12 @@ def proposal_action(
     if action not in DECISIONS:
         raise Invalid([FieldError("action", "vocabulary.unknown", {"allowed": ", ".join(sorted(DECISIONS))})])
     comment = form.get("comment", "")
+    job_run = None
     try:
         with saving(session):
             if action == "approve":
-                governance.approve(session, principal, proposal_id, comment)
+                approved = governance.approve(session, principal, proposal_id, comment)
+                job_run = (approved.result or {}).get("job_run")
             elif action == "reject":
                 governance.reject(session, principal, proposal_id, comment)
             elif action == "request-changes":
@@ -393,6 +396,8 @@ def proposal_action(
         proposal = governance.get_proposal(session, principal, proposal_id)
         state = form_state(error, {"comment": comment}, language_of(request))
         return _proposal_page(request, session, principal, proposal, state, error.status)
+    if job_run:
+        return see_other(f"/jobs/runs/{job_run}?flash=job_queued_approved")
     flash = {"approve": "approved", "reject": "rejected", "request-changes": "changes_requested"}
     return see_other(f"{BASE}/proposals/{proposal_id}?flash=proposal_{flash.get(action, action)}")
 
@@ -427,10 +432,10 @@ def runs(
 
 @router.post(f"{BASE}/runs", response_class=HTMLResponse)
 def run_now(session: DbSession, principal: WebUser) -> Response:
-    """Start a full run now (立即运行)."""
+    """Queue a full run now (立即运行) and follow its progress on the job's page."""
     require(principal, Permission.CLASSIFICATION_RUN)
-    run = classification.run_full(session, trigger="manual", actor=principal.username)
-    return see_other(f"{BASE}/runs/{run.id}?flash=run_done")
+    run = jobs.enqueue(session, "classify", {}, principal.username)
+    return see_other(f"/jobs/runs/{run.id}?flash=job_queued")
 
 
 @router.get(f"{BASE}/runs/{{run_id}}", response_class=HTMLResponse)

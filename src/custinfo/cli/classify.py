@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
 from custinfo.auth.policy import Principal
 from custinfo.classification import service
@@ -57,30 +56,3 @@ def classify(
             if a != b or customer is not None:
                 table.add_row(tag, str(b), str(a), f"{a - b:+d}")
         console.print(table)
-
-
-def run_daily(engine: Engine) -> None:
-    """The scheduled daily run: a full re-classification moving time-based tags (churned ↔ active)."""
-    with unit_of_work(make_session_factory(engine), Actor.system("schedule")) as session:
-        service.run_full(session, trigger="schedule", actor="schedule")
-
-
-def start_daily_schedule(engine: Engine) -> Any:
-    """Start an in-process APScheduler job at the rule set's `daily_run_at` (default 02:00, local zone)."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.triggers.cron import CronTrigger
-
-    with unit_of_work(make_session_factory(engine), Actor.system("schedule")) as session:
-        params = service.current_rule_set(session).definition.get("parameters", {})
-    hour, _, minute = str(params.get("daily_run_at", "02:00")).partition(":")
-    scheduler = BackgroundScheduler(timezone=params.get("timezone") or "Asia/Shanghai")
-    scheduler.add_job(
-        run_daily,
-        CronTrigger(hour=int(hour), minute=int(minute or 0)),
-        args=[engine],
-        id="classify-daily",
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.start()
-    return scheduler

@@ -9,6 +9,7 @@ from custinfo.cli.audit import app as audit_app
 from custinfo.cli.classify import classify
 from custinfo.cli.demo import demo
 from custinfo.cli.init import init
+from custinfo.cli.jobs import app as jobs_app
 from custinfo.cli.keys import app as keys_app
 from custinfo.cli.serve import serve
 
@@ -33,6 +34,7 @@ app.command("demo")(demo)
 app.command("classify")(classify)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(jobs_app, name="jobs")
 
 if __name__ == "__main__":
     app()

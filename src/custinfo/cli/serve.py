@@ -17,11 +17,8 @@ def run_server(settings: Settings, engine: Engine, host: str, port: int) -> None
     if not inspect(engine).has_table("alembic_version"):
         raise CliError("the database has no schema yet: run `custinfo init` first")
     console.print(f"Serving custinfo at http://{host}:{port}/ (API: http://{host}:{port}/api/v1/docs)")
-    # The daily classification run in-process; operators without a server use cron: `custinfo classify`.
-    from custinfo.cli.classify import start_daily_schedule
-
-    start_daily_schedule(engine)
-    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="info")
+    # The job worker and scheduler run with the app; operators without a server use cron: `custinfo jobs run`.
+    uvicorn.run(create_app(settings, engine=engine, run_jobs=True), host=host, port=port, log_level="info")
 
 
 @handles_errors

@@ -13,6 +13,7 @@ from custinfo.classification import web as classification_pages
 from custinfo.core.errors import DomainError
 from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.customers import web as customer_pages
+from custinfo.jobs.web import router as job_pages
 from custinfo.protection.web import router as protection_pages
 from custinfo.web.tabs import register_tabs
 from custinfo.web.templating import render
@@ -25,6 +26,7 @@ router.include_router(customer_pages.router)
 router.include_router(activity_pages.router)
 router.include_router(classification_pages.router)
 router.include_router(audit_pages)
+router.include_router(job_pages)
 # The 360 page draws the tabs each domain declares (custinfo.web.tabs).
 register_tabs(*customer_pages.TABS, *classification_pages.TABS, *activity_pages.TABS)
 

@@ -44,6 +44,7 @@ from custinfo.core.jsonable import jsonable
 from custinfo.core.pagination import PageParams
 from custinfo.core.uow import record
 from custinfo.customers import service as customers
+from custinfo.jobs import service as jobs
 
 OPEN_STATUSES = ("pending", "changes_requested")
 TAG_CODE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
@@ -464,10 +465,19 @@ def _apply(session: Session, proposal: Proposal, reviewer: Principal) -> Any:
         version = engine.activate_version(
             session, earlier.id, reason=reason, author=author, approved_by=approver
         )
-        return {"version": version.number, "reactivated": earlier.number}
+        return {
+            "version": version.number,
+            "reactivated": earlier.number,
+            "job_run": _retag(session, approver),
+        }
     if payload.get("base_version") != _current_version(session):
         raise Conflict("proposal.stale_base", version=payload.get("base_version"))
     version = engine.publish_rule_set(
         session, payload["definition"], reason=reason, author=author, approved_by=approver
     )
-    return {"version": version.number}
+    return {"version": version.number, "job_run": _retag(session, approver)}
+
+
+def _retag(session: Session, approver: str) -> int:
+    # Re-tagging every customer takes minutes at scale: a job, queued in this transaction (DESIGN §2.10).
+    return jobs.enqueue(session, "classify", {"trigger": "rules"}, approver).id
