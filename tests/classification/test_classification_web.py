@@ -313,3 +313,29 @@ def test_customer_list_shows_and_filters_by_code_and_tag(
     assert "稳定机械有限公司" in by_tag and "空白贸易有限公司" not in by_tag
     usage = session.scalar(select(func.count()).select_from(TagUsage).where(TagUsage.tag_code == tag))
     assert usage == 1
+
+
+def test_admin_changes_governance_settings_on_the_web(signed_in: SignIn) -> None:
+    steward = signed_in("steward")
+    assert steward.get("/classification/settings").status_code == 403
+    admin = signed_in("admin")
+    page = admin.get("/classification/settings")
+    assert page.status_code == 200 and "治理设置" in page.text and 'value="91"' in page.text
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "reviewer_role_marketing": "on",
+        "quality_review_cadence_days": "3",
+        "quality_review_due_soon_days": "14",
+        "churn_window_days": "91",
+        "anomaly_swallow_share": "0.9",
+        "anomaly_flip_share": "0.2",
+    }
+    refused = admin.post("/classification/settings", data=form, follow_redirects=False)
+    assert refused.status_code == 422 and "应在 7 到 730 之间" in refused.text
+    saved = admin.post(
+        "/classification/settings", data={**form, "quality_review_cadence_days": "60"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    shown = admin.get(saved.headers["location"])
+    assert "治理设置已保存" in shown.text and 'value="60"' in shown.text
+    assert 'id="role-marketing" checked' in shown.text

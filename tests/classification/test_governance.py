@@ -149,7 +149,7 @@ def test_request_changes_then_resubmit_then_approve(
 def test_nobody_approves_their_own_proposal(
     session: Session, cast: dict[str, Principal], world: dict[str, User]
 ) -> None:
-    governance.set_setting(session, cast["admin"], "reviewer_roles", ["dept_head", "data_steward"])
+    governance.update_settings(session, cast["admin"], {"reviewer_roles": ["dept_head", "data_steward"]})
     proposal = governance.propose(
         session,
         cast["steward"],
@@ -172,11 +172,41 @@ def test_reviewers_are_dept_head_and_configured_roles(session: Session, cast: di
         with pytest.raises(NotPermitted):
             governance.approve(session, cast[name], proposal.id)
     with pytest.raises(NotPermitted):
-        governance.set_setting(session, cast["steward"], "reviewer_roles", ["marketing"])
-    governance.set_setting(session, cast["admin"], "reviewer_roles", ["marketing"])
+        governance.update_settings(session, cast["steward"], {"reviewer_roles": ["marketing"]})
+    governance.update_settings(session, cast["admin"], {"reviewer_roles": ["marketing"]})
     assert governance.can_review(session, cast["marketing"])
     with pytest.raises(NotPermitted):
         governance.propose(session, cast["head_east"], "reactivate", {"version": 1}, "x")
+
+
+def test_settings_are_checked_whole_before_any_is_written(
+    session: Session, cast: dict[str, Principal]
+) -> None:
+    before = governance.settings(session)
+    with pytest.raises(Invalid) as refused:
+        governance.update_settings(
+            session,
+            cast["admin"],
+            {
+                "reviewer_roles": ["auditor"],
+                "quality_review_cadence_days": "0",
+                "anomaly_flip_share": "lots",
+                "colour": "blue",
+                "churn_window_days": 120,
+            },
+        )
+    rules = {(e.field, e.rule) for e in refused.value.errors}
+    assert rules == {
+        ("reviewer_roles", "vocabulary.unknown"),
+        ("quality_review_cadence_days", "integer.range"),
+        ("anomaly_flip_share", "number.format"),
+        ("colour", "vocabulary.unknown"),
+    }
+    assert governance.settings(session) == before  # the valid churn window was not saved either
+    saved = governance.update_settings(
+        session, cast["admin"], {"churn_window_days": "120", "anomaly_flip_share": 0.25}
+    )
+    assert saved["churn_window_days"] == 120 and saved["anomaly_flip_share"] == 0.25
 
 
 def test_manual_vip_goes_through_review(

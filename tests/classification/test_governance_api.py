@@ -196,3 +196,28 @@ def test_quality_endpoint_and_filter_usage(client: TestClient, login: Login, ses
     assert high["usage"]["filter"] == 1
     assert body["reminder"]["state"] in ("ok", "due_soon", "due", "overdue")
     assert session.scalar(select(func.count(TagUsage.id)).where(TagUsage.actor == "sales_east1")) == 1
+
+
+def test_governance_settings_over_the_api(client: TestClient, login: Login) -> None:
+    assert client.get("/api/v1/governance/settings").status_code == 401
+    assert client.get("/api/v1/governance/settings", headers=login("sales_east1")).status_code == 403
+    shown = client.get("/api/v1/governance/settings", headers=login("steward"))
+    assert shown.status_code == 200 and shown.json()["reviewer_roles"] == ["dept_head"]
+    change = {"reviewer_roles": ["dept_head", "data_steward"], "quality_review_cadence_days": 60}
+    assert client.patch("/api/v1/governance/settings", json=change, headers=login("steward")).status_code == 403
+    bad = client.patch(
+        "/api/v1/governance/settings",
+        json={"quality_review_cadence_days": 5, "anomaly_flip_share": "x", "reviewer_roles": ["admin"]},
+        headers=login("admin"),
+    )
+    assert bad.status_code == 422
+    assert {(e["field"], e["rule"]) for e in bad.json()["errors"]} == {
+        ("quality_review_cadence_days", "integer.range"),
+        ("anomaly_flip_share", "number.format"),
+        ("reviewer_roles", "vocabulary.unknown"),
+    }
+    saved = client.patch("/api/v1/governance/settings", json=change, headers=login("admin"))
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["quality_review_cadence_days"] == 60
+    after = client.get("/api/v1/governance/settings", headers=login("steward")).json()
+    assert after["reviewer_roles"] == ["data_steward", "dept_head"]

@@ -52,6 +52,7 @@ def _nav(principal: Principal, session: Session) -> dict[str, Any]:
         "can_run": can(principal, Permission.CLASSIFICATION_RUN),
         "can_quality": can(principal, Permission.TAG_QUALITY_READ),
         "can_read_proposals": governance.can_read(session, principal),
+        "can_manage_settings": can(principal, Permission.USER_MANAGE),
     }
 
 
@@ -488,6 +489,67 @@ def report(request: Request, session: DbSession, principal: WebUser) -> HTMLResp
 
 
 # --- tag quality and corrections --------------------------------------------------------------------
+
+
+# --- governance settings (admin) --------------------------------------------------------------------
+
+NUMERIC_SETTINGS = (
+    "quality_review_cadence_days",
+    "quality_review_due_soon_days",
+    "churn_window_days",
+    "anomaly_swallow_share",
+    "anomaly_flip_share",
+)
+
+
+def _settings_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    state: FormState,
+    status_code: int = 200,
+    flash: str | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "classification/settings.html",
+        status_code=status_code,
+        state=state,
+        flash=flash,
+        role_choices=governance.REVIEWER_ROLE_CHOICES,
+        numeric_fields=NUMERIC_SETTINGS,
+        **_nav(principal, session),
+    )
+
+
+def _settings_values(values: dict[str, Any]) -> dict[str, str]:
+    """The settings as the form shows them (roles comma-joined, numbers as typed)."""
+    return {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in values.items()}
+
+
+@router.get(f"{BASE}/settings", response_class=HTMLResponse)
+def settings_page(
+    request: Request, session: DbSession, principal: WebUser, flash: str | None = None
+) -> HTMLResponse:
+    """Governance settings (治理设置): who reviews proposals, the quality review cadence, anomaly thresholds."""
+    require(principal, Permission.USER_MANAGE)
+    values = _settings_values(governance.settings(session))
+    return _settings_page(request, session, principal, FormState(values), flash=flash)
+
+
+@router.post(f"{BASE}/settings", response_class=HTMLResponse)
+def save_settings(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Save the governance settings; a refusal shows every message under its field and saves nothing."""
+    # One checkbox per role (dept_head always reviews, so its box is fixed).
+    roles = ["dept_head", *(r for r in governance.REVIEWER_ROLE_CHOICES if form.get(f"reviewer_role_{r}"))]
+    values: dict[str, Any] = {"reviewer_roles": roles, **{k: form.get(k, "") for k in NUMERIC_SETTINGS}}
+    try:
+        with saving(session):
+            governance.update_settings(session, principal, values)
+    except (Invalid, Conflict) as error:
+        state = form_state(error, _settings_values(values), language_of(request))
+        return _settings_page(request, session, principal, state, error.status)
+    return see_other(f"{BASE}/settings?flash=settings_saved")
 
 
 @router.get(f"{BASE}/quality", response_class=HTMLResponse)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -14,6 +14,7 @@ from custinfo.classification.governance.schemas import (
     CorrectionIn,
     CorrectionOut,
     DecisionIn,
+    GovernanceSettingsOut,
     ProposalIn,
     ProposalOut,
     ProposalPage,
@@ -130,6 +131,20 @@ def resolve_correction(
         session, principal, correction_id, body.decision, body.note, body.outcome
     )
     return CorrectionOut.model_validate(correction)
+
+
+@router.get("/governance/settings", response_model=GovernanceSettingsOut)
+def governance_settings(session: DbSession, principal: ApiPrincipal) -> GovernanceSettingsOut:
+    """The governance settings in force: reviewer roles, review cadence, anomaly thresholds."""
+    return GovernanceSettingsOut.model_validate(governance.settings_for(session, principal))
+
+
+@router.patch("/governance/settings", response_model=GovernanceSettingsOut)
+def change_governance_settings(
+    body: dict[str, Any], session: DbSession, principal: ApiPrincipal
+) -> GovernanceSettingsOut:
+    """Change some settings (admin); every value is checked first and a refusal names each field."""
+    return GovernanceSettingsOut.model_validate(governance.update_settings(session, principal, body))
 
 
 @router.get("/tags/quality", response_model=QualityOut)

@@ -166,3 +166,16 @@ class QualityOut(BaseModel):
     tags: list[TagQualityOut]
     anomalies: list[dict[str, str]]
     reminder: ReminderOut
+
+
+class GovernanceSettingsOut(BaseModel):
+    """The governance settings in force (configuration as data; admins change them)."""
+
+    reviewer_roles: list[str] = Field(description="Roles besides dept_head that review proposals")
+    quality_review_cadence_days: int = Field(description="Days between two tag quality reviews")
+    quality_review_due_soon_days: int = Field(description="Days before the due date the reminder shows")
+    churn_window_days: int = Field(description="Window over which tag churn is measured, in days")
+    anomaly_swallow_share: float = Field(description="Share of customers in one tag that is an anomaly")
+    anomaly_flip_share: float = Field(
+        description="Share of a tag's members changing in a window that is an anomaly"
+    )

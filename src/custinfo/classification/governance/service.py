@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from custinfo import defaults
+from custinfo.auth.events import PermissionChanged
 from custinfo.auth.policies import proposals as proposal_policy
 from custinfo.auth.policy import Permission, Principal, require
 from custinfo.classification import service as classification
@@ -47,6 +48,16 @@ from custinfo.customers import service as customers
 from custinfo.jobs import service as jobs
 
 OPEN_STATUSES = ("pending", "changes_requested")
+# Who may be made a reviewer: business roles (admins administer, auditors only watch, sales propose nothing).
+REVIEWER_ROLE_CHOICES = ("dept_head", "data_steward", "marketing", "service")
+# Numeric settings: (lowest, highest, whole number).
+SETTING_RANGES: dict[str, tuple[float, float, bool]] = {
+    "quality_review_cadence_days": (7, 730, True),
+    "quality_review_due_soon_days": (1, 90, True),
+    "churn_window_days": (7, 730, True),
+    "anomaly_swallow_share": (0.01, 1, False),
+    "anomaly_flip_share": (0.01, 1, False),
+}
 TAG_CODE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 MAX_TEXT = 2000
 
@@ -65,18 +76,73 @@ def setting(session: Session, key: str) -> Any:
     return row.value if row is not None else default_settings()[key]
 
 
-def set_setting(session: Session, principal: Principal, key: str, value: Any) -> None:
-    """Change a governance setting (admin only)."""
+def settings(session: Session) -> dict[str, Any]:
+    """Every governance setting with its current value (stored, else shipped)."""
+    return {key: setting(session, key) for key in default_settings()}
+
+
+def settings_for(session: Session, principal: Principal) -> dict[str, Any]:
+    """The governance settings, for those who may see proposals (admins change them)."""
+    if not can_read(session, principal):
+        raise NotPermitted("error.permission", permission=Permission.PROPOSAL_READ)
+    return settings(session)
+
+
+def _setting_value(key: str, raw: Any) -> tuple[Any, FieldError | None]:
+    """The checked value of one setting, or the error naming it and the rule it breaks."""
+    if key == "reviewer_roles":
+        roles = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            return None, FieldError(key, "vocabulary.unknown", {"allowed": ", ".join(REVIEWER_ROLE_CHOICES)})
+        cleaned = sorted({r.strip() for r in roles if r.strip()})
+        unknown = [r for r in cleaned if r not in REVIEWER_ROLE_CHOICES]
+        if unknown:
+            return None, FieldError(key, "vocabulary.unknown", {"allowed": ", ".join(REVIEWER_ROLE_CHOICES)})
+        return cleaned, None
+    low, high, whole = SETTING_RANGES[key]
+    try:
+        number = float(str(raw).strip()) if raw is not None and not isinstance(raw, bool) else None
+    except ValueError:
+        number = None
+    if number is None or (whole and not number.is_integer()):
+        return None, FieldError(key, "number.integer" if whole else "number.format")
+    if not low <= number <= high:
+        return None, FieldError(key, "integer.range", {"min": low, "max": high})
+    return (int(number) if whole else number), None
+
+
+def update_settings(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
+    """Change governance settings (admin): every value checked first, then all written, or none."""
     require(principal, Permission.USER_MANAGE)
-    if key not in default_settings():
-        raise Invalid([FieldError("key", "vocabulary.unknown", {"allowed": ", ".join(default_settings())})])
-    row = repository.setting_row(session, key)
-    if row is None:
-        session.add(GovernanceSetting(key=key, value=value, updated_by=principal.username))
-    else:
-        row.value = value
-        row.updated_by = principal.username
+    known = default_settings()
+    errors = [
+        FieldError(key, "vocabulary.unknown", {"allowed": ", ".join(known)})
+        for key in values
+        if key not in known
+    ]
+    cleaned: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key in known:
+            value, error = _setting_value(key, raw)
+            if error is not None:
+                errors.append(error)
+            else:
+                cleaned[key] = value
+    if errors:
+        raise Invalid(errors)
+    for key, value in cleaned.items():
+        before = setting(session, key)
+        if before == value:
+            continue
+        row = repository.setting_row(session, key)
+        if row is None:
+            session.add(GovernanceSetting(key=key, value=value, updated_by=principal.username))
+        else:
+            row.value = value
+            row.updated_by = principal.username
+        record(session, PermissionChanged(what=f"governance_setting:{key}", before=before, after=value))
     session.flush()
+    return settings(session)
 
 
 def reviewer_roles(session: Session) -> list[str]:
