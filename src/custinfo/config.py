@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 
+# The one default time zone: stored times are UTC, shown and reasoned about ("today") in this zone.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
 
 class Settings(BaseSettings):
     """Runtime configuration; every field maps to CUSTINFO_<NAME>."""
@@ -22,7 +25,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = DEV_SECRET
     key_file: Path | None = None
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     language: Literal["zh_CN", "en"] = "zh_CN"
     session_hours: int = 8
     token_hours: int = 24

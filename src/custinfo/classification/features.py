@@ -38,9 +38,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
+from custinfo.config import DEFAULT_TIMEZONE
 from custinfo.customers.models import Customer, NeedEntry
-
-DEFAULT_ZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True)
@@ -271,12 +270,12 @@ def _suffix_default(element: suffix, compiler: Any, **kw: Any) -> str:
 
 def today(params: dict[str, Any]) -> date:
     """Today in the configured zone (the default `as_of`)."""
-    return datetime.now(ZoneInfo(params.get("timezone") or DEFAULT_ZONE)).date()
+    return datetime.now(ZoneInfo(params.get("timezone") or DEFAULT_TIMEZONE)).date()
 
 
 def _instant(day: date, params: dict[str, Any]) -> datetime:
     """Local midnight starting `day`, as UTC."""
-    zone = ZoneInfo(params.get("timezone") or DEFAULT_ZONE)
+    zone = ZoneInfo(params.get("timezone") or DEFAULT_TIMEZONE)
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
-from custinfo.classification.features import DEFAULT_ZONE
 from custinfo.classification.governance.models import TagUsage
 from custinfo.classification.models import (
     ClassificationRun,
@@ -20,6 +19,7 @@ from custinfo.classification.models import (
     Tag,
     TagAssignment,
 )
+from custinfo.config import DEFAULT_TIMEZONE
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, NotFound
 from custinfo.core.pagination import PageParams, fetch_page, fetch_rows
@@ -235,7 +235,7 @@ def close_manual(session: Session, customer_id: int, tag_code: str, by: str) -> 
     session.flush()
 
 
-def end_of_day(day: date, zone: str = DEFAULT_ZONE) -> datetime:
+def end_of_day(day: date, zone: str = DEFAULT_TIMEZONE) -> datetime:
     """The instant a local day ends (membership "on" a day is membership at its end)."""
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
