@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import command
-from sqlalchemy import inspect, select, text
+from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from tests.factories import make_customer
@@ -18,9 +18,14 @@ def _migrate(connection: Connection, revision: str, down: bool = False) -> None:
     (command.downgrade if down else command.upgrade)(config, revision)
 
 
+def _forget_states(connection: Connection, customer_ids: list[int]) -> None:
+    connection.execute(delete(ClassificationState).where(ClassificationState.customer_id.in_(customer_ids)))
+
+
 def test_codes_move_into_the_state_with_their_halves(connection: Connection, session: Session) -> None:
     both, level2_only, unclassified = (make_customer(session) for _ in range(3))
-    session.commit()
+    session.commit()  # creating them classifies them: start these three from no state at all
+    _forget_states(connection, [both.id, level2_only.id, unclassified.id])
     _migrate(connection, "0005", down=True)
     assert "classification_code" in {c["name"] for c in inspect(connection).get_columns("customers")}
     connection.execute(
@@ -55,8 +60,12 @@ def test_codes_move_into_the_state_with_their_halves(connection: Connection, ses
 
 def test_downgrade_puts_the_codes_back(connection: Connection, session: Session) -> None:
     customer = make_customer(session)
-    session.add(ClassificationState(customer_id=customer.id, signature="s", code="制造业-高价值-合作中"))
-    session.commit()
+    session.commit()  # classified on creation; give it a known code without re-classifying
+    _forget_states(connection, [customer.id])
+    connection.execute(
+        text("INSERT INTO classification_states (customer_id, signature, code) VALUES (:id, 's', :code)"),
+        {"id": customer.id, "code": "制造业-高价值-合作中"},
+    )
     _migrate(connection, "0005", down=True)
     code = connection.scalar(
         text("SELECT classification_code FROM customers WHERE id = :id"), {"id": customer.id}
