@@ -13,7 +13,8 @@ is not included; on PostgreSQL see its own shared_buffers/work_mem).
     .venv/bin/python bench/bench_classification.py --customers 100000 --db postgresql
 
 `--reuse` keeps an already generated database (brought to the newest schema first), `--cold-only`
-stops after the cold run, `--profile` prints every statement of the engine runs that took 0.5 s or more.
+stops after the cold run, `--skip-cold` measures only the re-run, incremental runs and peers over the
+assignments of the last run, `--profile` prints every statement of the engine runs that took 0.5 s or more.
 """
 
 from __future__ import annotations
@@ -355,6 +356,11 @@ def main() -> None:
     parser.add_argument("--incremental", type=int, default=300, help="incremental runs to time")
     parser.add_argument("--cold-only", action="store_true", help="stop after the cold run")
     parser.add_argument(
+        "--skip-cold",
+        action="store_true",
+        help="keep the last run's assignments and skip the cold run (re-run, incremental and peers only)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="print the engine's statements of 0.5 s or more"
     )
     args = parser.parse_args()
@@ -383,8 +389,9 @@ def main() -> None:
     upgrade(engine)  # a reused database may predate the newest migration
     with engine.begin() as conn:  # a clean slate for the cold run
         empty = "TRUNCATE {}" if engine.dialect.name == "postgresql" else "DELETE FROM {}"
-        conn.execute(text(empty.format("tag_assignments")))
-        conn.execute(text(empty.format("classification_states")))
+        if not args.skip_cold:
+            conn.execute(text(empty.format("tag_assignments")))
+            conn.execute(text(empty.format("classification_states")))
         counts = {
             t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in ("customers", "orders", "interactions")
         }
@@ -392,10 +399,12 @@ def main() -> None:
     if args.profile:
         profile_statements(engine)
 
-    cold, cold_cpu, run = engine_full(engine)
-    print(
-        f"engine full run, cold:   {cold:7.1f} s, CPU {cold_cpu:6.1f} s  ({run.added:,} assignments written)"
-    )
+    cold = cold_cpu = float("nan")
+    if not args.skip_cold:
+        cold, cold_cpu, run = engine_full(engine)
+        print(
+            f"engine full run, cold:   {cold:7.1f} s, CPU {cold_cpu:6.1f} s  ({run.added:,} assignments written)"
+        )
     if args.cold_only:
         return
     warm, warm_cpu, run = engine_full(engine)

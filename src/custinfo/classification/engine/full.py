@@ -38,7 +38,7 @@ from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, Plan, build_plan, evaluation_table, materialise
 from custinfo.classification.engine.runs import actor_name, finish_run, start_run
 from custinfo.classification.engine.sql import CreateTempTableAs, json_object, json_pairs
-from custinfo.classification.engine.tuning import tuned_for_run
+from custinfo.classification.engine.tuning import tune_for_run
 from custinfo.classification.features import today
 from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
 from custinfo.classification.taxonomy import tag_index
@@ -80,11 +80,11 @@ def run_full(
     plan = build_plan(definition, tags, as_of, version_id=version.id)
     conn = session.connection()
     before = repository.open_counts(session)
-    with tuned_for_run(conn):
-        run.customers = _evaluate_and_write(conn, plan, run.id, version.id, as_of, now, bulk)
-        # rowcount of INSERT … SELECT is not reliable on every driver: count what the run wrote
-        run.counts_after, run.added, run.removed = repository.counts_after(session, before, run.id)
-        run.moved, run.moves_sample = repository.moves(session, run.id, MOVES_SAMPLE)
+    tune_for_run(conn)
+    run.customers = _evaluate_and_write(conn, plan, run.id, version.id, as_of, now, bulk)
+    # rowcount of INSERT … SELECT is not reliable on every driver: count what the run wrote
+    run.counts_after, run.added, run.removed = repository.counts_after(session, before, run.id)
+    run.moved, run.moves_sample = repository.moves(session, run.id, MOVES_SAMPLE)
     run.counts_before = before
     finish_run(run, started)
     session.flush()
