@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.factories import make_customer, make_order
+from tests.factories import DEFAULT_PASSWORD, make_customer, make_order
 from tests.web.test_pages import csrf_of, sign_in
 
 from custinfo.auth.models import User
@@ -339,3 +339,29 @@ def test_admin_changes_governance_settings_on_the_web(signed_in: SignIn) -> None
     shown = admin.get(saved.headers["location"])
     assert "治理设置已保存" in shown.text and 'value="60"' in shown.text
     assert 'id="role-marketing" checked' in shown.text
+
+
+def test_preview_needs_the_same_permission_on_the_web_and_the_api(
+    signed_in: SignIn, client: TestClient, steady: int
+) -> None:
+    for username, allowed in (
+        ("steward", True),
+        ("admin", False),
+        ("head_east", False),
+        ("sales_east1", False),
+    ):
+        web = signed_in(username)
+        token = csrf_of(web.get("/classification/tags").text)
+        on_web = web.post(
+            "/classification/rules/preview", data={"csrf_token": token, "r.value.high": "400000.00"}
+        )
+        web.cookies.clear()
+        api_token = client.post(
+            "/api/v1/auth/token", data={"username": username, "password": DEFAULT_PASSWORD}
+        ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {api_token}"}
+        definition = client.get("/api/v1/rules", headers=headers).json()["definition"]
+        on_api = client.post("/api/v1/rules/preview", headers=headers, json={"definition": definition})
+        assert (on_web.status_code == 200) is allowed, (username, on_web.status_code)
+        assert (on_api.status_code == 200) is allowed, (username, on_api.status_code)
+        assert on_web.status_code == on_api.status_code

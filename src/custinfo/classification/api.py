@@ -91,8 +91,7 @@ def rule_diff(
 @router.post("/rules/preview", response_model=ImpactOut)
 def rule_preview(body: PreviewIn, session: DbSession, principal: ApiPrincipal) -> ImpactOut:
     """Impact of a candidate definition: per tag current/new counts, entering/leaving with samples (read-only)."""
-    require(principal, Permission.RULES_PROPOSE)
-    impact = service.preview_rule_set(session, body.definition, body.as_of)
+    impact = service.preview_for(session, principal, body.definition, body.as_of)
     return ImpactOut(
         as_of=impact.as_of,
         customers=impact.customers,

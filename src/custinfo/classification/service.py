@@ -47,6 +47,7 @@ __all__ = [
     "list_filters",
     "list_runs",
     "list_tags",
+    "preview_for",
     "preview_rule_set",
     "publish_rule_set",
     "record_usage",
@@ -137,6 +138,14 @@ def preview_rule_set(session: Session, definition: dict[str, Any], as_of: date |
     """
     checked = validate_definition(session, definition)
     return engine.preview(session, checked, as_of)
+
+
+def preview_for(
+    session: Session, principal: Principal, definition: dict[str, Any], as_of: date | None = None
+) -> Impact:
+    """A caller's preview of a candidate rule set (a step of proposing one: the API and the editor alike)."""
+    require(principal, Permission.PROPOSAL_CREATE)
+    return preview_rule_set(session, definition, as_of)
 
 
 def publish_rule_set(

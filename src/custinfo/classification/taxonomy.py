@@ -25,11 +25,6 @@ def defaults(name: str) -> dict[str, Any]:
     return shipped.load(name)
 
 
-def dimension_names() -> dict[str, tuple[str, str]]:
-    """Dimension code → (zh, en) labels."""
-    return {d["code"]: (d["name_zh"], d["name_en"]) for d in defaults("taxonomy.json")["dimensions"]}
-
-
 def seed(connection: Connection) -> None:
     """Insert the default taxonomy and rule set version 1 where absent (idempotent)."""
     data = defaults("taxonomy.json")

@@ -207,11 +207,10 @@ def _as_of(form: dict[str, str]) -> date:
 @router.post(f"{BASE}/rules/preview", response_class=HTMLResponse)
 def rule_preview(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> HTMLResponse:
     """Impact of the edited thresholds: entering and leaving customers per tag, with a sample (预览影响)."""
-    require(principal, Permission.PROPOSAL_CREATE)
     current = classification.current_rule_set(session)
     try:
         candidate = editor.apply_form(current.definition, form)
-        impact = jsonable(classification.preview_rule_set(session, candidate, _as_of(form)))
+        impact = jsonable(classification.preview_for(session, principal, candidate, _as_of(form)))
     except Invalid as error:
         state = form_state(error, dict(form), language_of(request))
         if is_fragment_for(request, PREVIEW_TARGET):
