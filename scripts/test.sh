@@ -14,4 +14,4 @@ fi
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
 .venv/bin/python scripts/check_house_rules.py
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest -n auto "$@"
