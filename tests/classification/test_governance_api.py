@@ -204,7 +204,9 @@ def test_governance_settings_over_the_api(client: TestClient, login: Login) -> N
     shown = client.get("/api/v1/governance/settings", headers=login("steward"))
     assert shown.status_code == 200 and shown.json()["reviewer_roles"] == ["dept_head"]
     change = {"reviewer_roles": ["dept_head", "data_steward"], "quality_review_cadence_days": 60}
-    assert client.patch("/api/v1/governance/settings", json=change, headers=login("steward")).status_code == 403
+    assert (
+        client.patch("/api/v1/governance/settings", json=change, headers=login("steward")).status_code == 403
+    )
     bad = client.patch(
         "/api/v1/governance/settings",
         json={"quality_review_cadence_days": 5, "anomaly_flip_share": "x", "reviewer_roles": ["admin"]},
