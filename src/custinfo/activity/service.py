@@ -143,15 +143,7 @@ def list_orders(
 ) -> PageRows[Order]:
     """Orders of the customers in scope, newest first; `from`/`to` bound `ordered_on` (inclusive)."""
     return _list(
-        session,
-        principal,
-        Order,
-        customer_id,
-        date_from,
-        date_to,
-        page,
-        size,
-        customer_must_exist=customer_must_exist,
+        session, principal, Order, customer_id, date_from, date_to, page, size, None, customer_must_exist
     )
 
 
@@ -167,15 +159,7 @@ def list_contracts(
 ) -> PageRows[Contract]:
     """Contracts of the customers in scope, latest signed first; `from`/`to` bound `signed_on`."""
     return _list(
-        session,
-        principal,
-        Contract,
-        customer_id,
-        date_from,
-        date_to,
-        page,
-        size,
-        customer_must_exist=customer_must_exist,
+        session, principal, Contract, customer_id, date_from, date_to, page, size, None, customer_must_exist
     )
 
 
