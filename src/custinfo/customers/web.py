@@ -112,14 +112,8 @@ def customer_list(
     )
     tag = tag or None
     classification_code = (classification_code or "").strip() or None
-    rows, total, capped = service.list_customers(
-        session,
-        principal,
-        filters,
-        page,
-        size,
-        extra=classification.list_filters(session, tag, classification_code),
-    )
+    extra = classification.list_filters(session, tag, classification_code)
+    rows, total, capped = service.list_customers(session, principal, filters, page, size, extra=extra)
     pages = max(1, -(-total // size))
     template = "customers/_results.html" if is_fragment_for(request, LIST_TARGET) else "customers/list.html"
     response = render(
