@@ -22,7 +22,7 @@ from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.policy import Permission, Principal, can
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.core.fields import FieldSpec
-from custinfo.core.pagination import PageRows
+from custinfo.core.pagination import PageRows, page_count
 from custinfo.customers.web import tab_post
 from custinfo.protection.views import shape_row, view_for
 from custinfo.web.forms import FormField, form_field, pick
@@ -121,7 +121,7 @@ def _activity_tab(name: str, tab: TabRequest) -> dict[str, Any]:
         "total": total,
         "capped": capped,
         "page": page,
-        "pages": max(1, -(-total // TAB_PAGE_SIZE)),
+        "pages": page_count(total, TAB_PAGE_SIZE),
         "activity_fields": activity_form_fields(name, language_of(tab.request), zone),
         "can_write": can(tab.principal, spec.permission),
     }
