@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
@@ -23,15 +23,39 @@ from custinfo.activity.schemas import (
     OrderPage,
 )
 from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
+from custinfo.auth.policy import Principal
 from custinfo.classification import service as classification
+from custinfo.core.pagination import PageRows
 from custinfo.core.uow import settle
 from custinfo.protection.views import present, view_for
 
 Tagged = TypeVar("Tagged", OrderOut, ContractOut, InteractionOut, EngagementOut)
+Paged = TypeVar("Paged", OrderPage, ContractPage, InteractionPage, EngagementPage)
 
 
-def _tagged(session: Session, out: Tagged) -> Tagged:
-    """Add the customer's tags and code, settled first so a write's response shows its re-classification."""
+def _page(
+    session: Session,
+    principal: Principal,
+    found: PageRows[Any],
+    entity: str,
+    out_type: type[Tagged],
+    page_type: type[Paged],
+    size: int,
+    page: int,
+) -> Paged:
+    """One page of a list, each record shown through the caller's field view."""
+    rows, total, capped = found
+    view = view_for(session, principal)
+    items = [present(view, entity, r, out_type) for r in rows]
+    return page_type(items=items, page=page, size=size, total=total, total_capped=capped)
+
+
+def _shown(session: Session, principal: Principal, entity: str, row: Any, out_type: type[Tagged]) -> Tagged:
+    """One record through the caller's field view with the customer's tags and code.
+
+    Settled first, so that a write's response shows its re-classification.
+    """
+    out = present(view_for(session, principal), entity, row, out_type)
     settle(session)
     out.customer_tags = classification.customer_tag_codes(session, [out.customer_id])[out.customer_id]
     out.customer_classification_code = classification.codes_of(session, [out.customer_id])[out.customer_id]
@@ -73,10 +97,8 @@ def list_orders(
     size: SizeQuery = 20,
 ) -> OrderPage:
     """Orders of the customers in the caller's scope, newest first."""
-    rows, total, capped = service.list_orders(session, principal, customer_id, date_from, date_to, page, size)
-    view = view_for(session, principal)
-    items = [present(view, "order", r, OrderOut) for r in rows]
-    return OrderPage(items=items, page=page, size=size, total=total, total_capped=capped)
+    found = service.list_orders(session, principal, customer_id, date_from, date_to, page, size)
+    return _page(session, principal, found, "order", OrderOut, OrderPage, size, page)
 
 
 @router.get("/customers/{customer_id}/orders", response_model=OrderPage)
@@ -90,33 +112,31 @@ def customer_orders(
     size: SizeQuery = 20,
 ) -> OrderPage:
     """Orders of one customer (404 if absent or outside the caller's scope)."""
-    rows, total, capped = service.list_orders(
+    found = service.list_orders(
         session, principal, customer_id, date_from, date_to, page, size, customer_must_exist=True
     )
-    view = view_for(session, principal)
-    items = [present(view, "order", r, OrderOut) for r in rows]
-    return OrderPage(items=items, page=page, size=size, total=total, total_capped=capped)
+    return _page(session, principal, found, "order", OrderOut, OrderPage, size, page)
 
 
 @router.post("/orders", response_model=OrderOut, status_code=201)
 def create_order(body: OrderIn, session: DbSession, principal: ApiPrincipal) -> OrderOut:
     """Record an order of a customer in scope."""
     order = service.create_order(session, principal, body.model_dump(exclude_unset=True))
-    return _tagged(session, present(view_for(session, principal), "order", order, OrderOut))
+    return _shown(session, principal, "order", order, OrderOut)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
 def get_order(order_id: int, session: DbSession, principal: ApiPrincipal) -> OrderOut:
     """One order (404 if absent or its customer is outside the caller's scope)."""
     order = service.get_order(session, principal, order_id)
-    return _tagged(session, present(view_for(session, principal), "order", order, OrderOut))
+    return _shown(session, principal, "order", order, OrderOut)
 
 
 @router.patch("/orders/{order_id}", response_model=OrderOut)
 def update_order(order_id: int, body: OrderIn, session: DbSession, principal: ApiPrincipal) -> OrderOut:
     """Change some fields; send the `version` you read (a stale one is a 409)."""
     order = service.update_order(session, principal, order_id, body.model_dump(exclude_unset=True))
-    return _tagged(session, present(view_for(session, principal), "order", order, OrderOut))
+    return _shown(session, principal, "order", order, OrderOut)
 
 
 @router.delete("/orders/{order_id}", status_code=204)
@@ -142,12 +162,8 @@ def list_contracts(
     size: SizeQuery = 20,
 ) -> ContractPage:
     """Contracts of the customers in the caller's scope, latest signed first."""
-    rows, total, capped = service.list_contracts(
-        session, principal, customer_id, date_from, date_to, page, size
-    )
-    view = view_for(session, principal)
-    items = [present(view, "contract", r, ContractOut) for r in rows]
-    return ContractPage(items=items, page=page, size=size, total=total, total_capped=capped)
+    found = service.list_contracts(session, principal, customer_id, date_from, date_to, page, size)
+    return _page(session, principal, found, "contract", ContractOut, ContractPage, size, page)
 
 
 @router.get("/customers/{customer_id}/contracts", response_model=ContractPage)
@@ -161,26 +177,24 @@ def customer_contracts(
     size: SizeQuery = 20,
 ) -> ContractPage:
     """Contracts of one customer (404 if absent or outside the caller's scope)."""
-    rows, total, capped = service.list_contracts(
+    found = service.list_contracts(
         session, principal, customer_id, date_from, date_to, page, size, customer_must_exist=True
     )
-    view = view_for(session, principal)
-    items = [present(view, "contract", r, ContractOut) for r in rows]
-    return ContractPage(items=items, page=page, size=size, total=total, total_capped=capped)
+    return _page(session, principal, found, "contract", ContractOut, ContractPage, size, page)
 
 
 @router.post("/contracts", response_model=ContractOut, status_code=201)
 def create_contract(body: ContractIn, session: DbSession, principal: ApiPrincipal) -> ContractOut:
     """Record a contract of a customer in scope."""
     contract = service.create_contract(session, principal, body.model_dump(exclude_unset=True))
-    return _tagged(session, present(view_for(session, principal), "contract", contract, ContractOut))
+    return _shown(session, principal, "contract", contract, ContractOut)
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractOut)
 def get_contract(contract_id: int, session: DbSession, principal: ApiPrincipal) -> ContractOut:
     """One contract (404 if absent or its customer is outside the caller's scope)."""
     contract = service.get_contract(session, principal, contract_id)
-    return _tagged(session, present(view_for(session, principal), "contract", contract, ContractOut))
+    return _shown(session, principal, "contract", contract, ContractOut)
 
 
 @router.patch("/contracts/{contract_id}", response_model=ContractOut)
@@ -189,7 +203,7 @@ def update_contract(
 ) -> ContractOut:
     """Change a contract (renew, terminate…); send the `version` you read (a stale one is a 409)."""
     contract = service.update_contract(session, principal, contract_id, body.model_dump(exclude_unset=True))
-    return _tagged(session, present(view_for(session, principal), "contract", contract, ContractOut))
+    return _shown(session, principal, "contract", contract, ContractOut)
 
 
 @router.delete("/contracts/{contract_id}", status_code=204)
@@ -216,12 +230,10 @@ def list_interactions(
     size: SizeQuery = 20,
 ) -> InteractionPage:
     """Interactions with the customers in the caller's scope, newest first."""
-    rows, total, capped = service.list_interactions(
+    found = service.list_interactions(
         session, principal, _zone(request), customer_id, date_from, date_to, page, size
     )
-    view = view_for(session, principal)
-    items = [present(view, "interaction", r, InteractionOut) for r in rows]
-    return InteractionPage(items=items, page=page, size=size, total=total, total_capped=capped)
+    return _page(session, principal, found, "interaction", InteractionOut, InteractionPage, size, page)
 
 
 @router.get("/customers/{customer_id}/interactions", response_model=InteractionPage)
@@ -236,7 +248,7 @@ def customer_interactions(
     size: SizeQuery = 20,
 ) -> InteractionPage:
     """Interactions with one customer (404 if absent or outside the caller's scope)."""
-    rows, total, capped = service.list_interactions(
+    found = service.list_interactions(
         session,
         principal,
         _zone(request),
@@ -247,9 +259,7 @@ def customer_interactions(
         size,
         customer_must_exist=True,
     )
-    view = view_for(session, principal)
-    items = [present(view, "interaction", r, InteractionOut) for r in rows]
-    return InteractionPage(items=items, page=page, size=size, total=total, total_capped=capped)
+    return _page(session, principal, found, "interaction", InteractionOut, InteractionPage, size, page)
 
 
 @router.post("/interactions", response_model=InteractionOut, status_code=201)
@@ -257,23 +267,17 @@ def create_interaction(
     body: InteractionIn, request: Request, session: DbSession, principal: ApiPrincipal
 ) -> InteractionOut:
     """Record a visit, call, consultation, complaint or after-sales contact."""
-    data = body.model_dump(exclude_unset=True)
-    return _tagged(
-        session,
-        present(
-            view_for(session, principal),
-            "interaction",
-            service.create_interaction(session, principal, data, _zone(request)),
-            InteractionOut,
-        ),
+    interaction = service.create_interaction(
+        session, principal, body.model_dump(exclude_unset=True), _zone(request)
     )
+    return _shown(session, principal, "interaction", interaction, InteractionOut)
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionOut)
 def get_interaction(interaction_id: int, session: DbSession, principal: ApiPrincipal) -> InteractionOut:
     """One interaction (404 if absent or its customer is outside the caller's scope)."""
     interaction = service.get_interaction(session, principal, interaction_id)
-    return _tagged(session, present(view_for(session, principal), "interaction", interaction, InteractionOut))
+    return _shown(session, principal, "interaction", interaction, InteractionOut)
 
 
 @router.patch("/interactions/{interaction_id}", response_model=InteractionOut)
@@ -283,7 +287,7 @@ def update_interaction(
     """Change an interaction (e.g. its resolution); send the `version` you read (a stale one is a 409)."""
     data = body.model_dump(exclude_unset=True)
     interaction = service.update_interaction(session, principal, interaction_id, data, _zone(request))
-    return _tagged(session, present(view_for(session, principal), "interaction", interaction, InteractionOut))
+    return _shown(session, principal, "interaction", interaction, InteractionOut)
 
 
 @router.delete("/interactions/{interaction_id}", status_code=204)
@@ -310,12 +314,10 @@ def list_engagement(
     size: SizeQuery = 20,
 ) -> EngagementPage:
     """Browsing events of one customer, newest first (404 if absent or outside the caller's scope)."""
-    rows, total, capped = service.list_engagement(
+    found = service.list_engagement(
         session, principal, _zone(request), customer_id, date_from, date_to, page, size
     )
-    view = view_for(session, principal)
-    items = [present(view, "engagement", r, EngagementOut) for r in rows]
-    return EngagementPage(items=items, page=page, size=size, total=total, total_capped=capped)
+    return _page(session, principal, found, "engagement", EngagementOut, EngagementPage, size, page)
 
 
 @router.post("/customers/{customer_id}/engagement", response_model=EngagementOut, status_code=201)
@@ -325,4 +327,4 @@ def record_engagement(
     """Append a browsing event; events are never changed or deleted."""
     data = body.model_dump(exclude_unset=True)
     event = service.record_engagement(session, principal, customer_id, data, _zone(request))
-    return _tagged(session, present(view_for(session, principal), "engagement", event, EngagementOut))
+    return _shown(session, principal, "engagement", event, EngagementOut)

@@ -9,9 +9,9 @@ without any code here; engagement events are append-only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -56,6 +56,7 @@ __all__ = [
 ]
 
 MAX_SIZE = 200
+Tracked = TypeVar("Tracked", Order, Contract, Interaction)
 MAX_ID = 2**63 - 1
 # Engagement events are the customer's contacts through digital channels, so whoever may record an
 # interaction may record them (they are append-only); no separate permission exists in the policy.
@@ -142,15 +143,7 @@ def list_orders(
 ) -> PageRows[Order]:
     """Orders of the customers in scope, newest first; `from`/`to` bound `ordered_on` (inclusive)."""
     return _list(
-        session,
-        principal,
-        Order,
-        customer_id,
-        date_from,
-        date_to,
-        page,
-        size,
-        customer_must_exist=customer_must_exist,
+        session, principal, Order, customer_id, date_from, date_to, page, size, None, customer_must_exist
     )
 
 
@@ -166,15 +159,7 @@ def list_contracts(
 ) -> PageRows[Contract]:
     """Contracts of the customers in scope, latest signed first; `from`/`to` bound `signed_on`."""
     return _list(
-        session,
-        principal,
-        Contract,
-        customer_id,
-        date_from,
-        date_to,
-        page,
-        size,
-        customer_must_exist=customer_must_exist,
+        session, principal, Contract, customer_id, date_from, date_to, page, size, None, customer_must_exist
     )
 
 
@@ -306,11 +291,56 @@ def _contract_rules(state: Mapping[str, Any]) -> None:
         raise Invalid(errors)
 
 
-def _contract_state(contract: Contract) -> dict[str, Any]:
-    return {
+def _contract_change_rules(contract: Contract, cleaned: Mapping[str, Any]) -> None:
+    """The contract rules on the state the change would leave."""
+    state = {
         name: getattr(contract, name)
         for name in ("status", "starts_on", "ends_on", "signed_on", "terminated_on")
     }
+    _contract_rules({**state, **cleaned})
+
+
+def _create(
+    session: Session,
+    principal: Principal,
+    permission: Permission,
+    model: type[Tracked],
+    specs: Iterable[FieldSpec],
+    data: Mapping[str, Any],
+    rules: Callable[[Mapping[str, Any]], None] | None = None,
+) -> Tracked:
+    """Validate (fields, then `rules` on them) and record a new row of a customer in scope."""
+    require(principal, permission)
+    customer_id, cleaned = _validated_new(session, principal, specs, data)
+    if rules is not None:
+        rules(cleaned)
+    row = model(customer_id=customer_id, **cleaned)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _update(
+    session: Session,
+    principal: Principal,
+    permission: Permission,
+    model: type[Tracked],
+    row_id: int,
+    specs: Iterable[FieldSpec],
+    data: Mapping[str, Any],
+    not_null: frozenset[str],
+    rules: Callable[[Tracked, Mapping[str, Any]], None] | None = None,
+) -> Tracked:
+    """Apply a partial update (fields, then `rules` on the row and the change); a stale `version` is a 409."""
+    require(principal, permission)
+    row = _get(session, principal, model, row_id)
+    check_version(row.version, data.get("version"))
+    cleaned = _validated_change(row, specs, data, not_null)
+    if rules is not None:
+        rules(row, cleaned)
+    _apply(row, cleaned)
+    session.flush()
+    return row
 
 
 def _get(session: Session, principal: Principal, model: type[Row], row_id: int) -> Row:
@@ -344,22 +374,14 @@ def get_order(session: Session, principal: Principal, order_id: int) -> Order:
 
 def create_order(session: Session, principal: Principal, data: Mapping[str, Any]) -> Order:
     """Validate and record an order of a customer in scope."""
-    require(principal, Permission.ORDER_WRITE)
-    customer_id, cleaned = _validated_new(session, principal, ORDER_FIELDS, data)
-    order = Order(customer_id=customer_id, **cleaned)
-    session.add(order)
-    session.flush()
-    return order
+    return _create(session, principal, Permission.ORDER_WRITE, Order, ORDER_FIELDS, data)
 
 
 def update_order(session: Session, principal: Principal, order_id: int, data: Mapping[str, Any]) -> Order:
     """Apply a partial update; a stale `version` is refused with 409."""
-    require(principal, Permission.ORDER_WRITE)
-    order = _get(session, principal, Order, order_id)
-    check_version(order.version, data.get("version"))
-    _apply(order, _validated_change(order, ORDER_FIELDS, data, ORDER_NOT_NULL))
-    session.flush()
-    return order
+    return _update(
+        session, principal, Permission.ORDER_WRITE, Order, order_id, ORDER_FIELDS, data, ORDER_NOT_NULL
+    )
 
 
 def delete_order(session: Session, principal: Principal, order_id: int, version: int | None) -> None:
@@ -378,27 +400,26 @@ def get_contract(session: Session, principal: Principal, contract_id: int) -> Co
 
 def create_contract(session: Session, principal: Principal, data: Mapping[str, Any]) -> Contract:
     """Validate (fields, then dates against status) and record a contract."""
-    require(principal, Permission.CONTRACT_WRITE)
-    customer_id, cleaned = _validated_new(session, principal, CONTRACT_FIELDS, data)
-    _contract_rules(cleaned)
-    contract = Contract(customer_id=customer_id, **cleaned)
-    session.add(contract)
-    session.flush()
-    return contract
+    return _create(
+        session, principal, Permission.CONTRACT_WRITE, Contract, CONTRACT_FIELDS, data, _contract_rules
+    )
 
 
 def update_contract(
     session: Session, principal: Principal, contract_id: int, data: Mapping[str, Any]
 ) -> Contract:
     """Change a contract (renew, terminate…); the rules are checked on the resulting state."""
-    require(principal, Permission.CONTRACT_WRITE)
-    contract = _get(session, principal, Contract, contract_id)
-    check_version(contract.version, data.get("version"))
-    cleaned = _validated_change(contract, CONTRACT_FIELDS, data, CONTRACT_NOT_NULL)
-    _contract_rules({**_contract_state(contract), **cleaned})
-    _apply(contract, cleaned)
-    session.flush()
-    return contract
+    return _update(
+        session,
+        principal,
+        Permission.CONTRACT_WRITE,
+        Contract,
+        contract_id,
+        CONTRACT_FIELDS,
+        data,
+        CONTRACT_NOT_NULL,
+        _contract_change_rules,
+    )
 
 
 def delete_contract(session: Session, principal: Principal, contract_id: int, version: int | None) -> None:
@@ -419,24 +440,26 @@ def create_interaction(
     session: Session, principal: Principal, data: Mapping[str, Any], zone: str
 ) -> Interaction:
     """Record a visit, call, consultation, complaint or after-sales contact; naive times are in `zone`."""
-    require(principal, Permission.INTERACTION_CREATE)
-    customer_id, cleaned = _validated_new(session, principal, interaction_fields(zone), data)
-    interaction = Interaction(customer_id=customer_id, **cleaned)
-    session.add(interaction)
-    session.flush()
-    return interaction
+    return _create(
+        session, principal, Permission.INTERACTION_CREATE, Interaction, interaction_fields(zone), data
+    )
 
 
 def update_interaction(
     session: Session, principal: Principal, interaction_id: int, data: Mapping[str, Any], zone: str
 ) -> Interaction:
     """Change an interaction (e.g. add its resolution and satisfaction score)."""
-    require(principal, Permission.INTERACTION_WRITE)
-    interaction = _get(session, principal, Interaction, interaction_id)
-    check_version(interaction.version, data.get("version"))
-    _apply(interaction, _validated_change(interaction, interaction_fields(zone), data, INTERACTION_NOT_NULL))
-    session.flush()
-    return interaction
+    specs = interaction_fields(zone)
+    return _update(
+        session,
+        principal,
+        Permission.INTERACTION_WRITE,
+        Interaction,
+        interaction_id,
+        specs,
+        data,
+        INTERACTION_NOT_NULL,
+    )
 
 
 def delete_interaction(

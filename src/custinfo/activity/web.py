@@ -22,6 +22,7 @@ from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.policy import Permission, Principal, can
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.core.fields import FieldSpec
+from custinfo.core.pagination import PageRows, page_count
 from custinfo.customers.web import tab_post
 from custinfo.protection.views import shape_row, view_for
 from custinfo.web.forms import FormField, form_field, pick
@@ -41,14 +42,23 @@ ACTIVITY_LABELS = {"title": "web.contract.title", "kind": "web.interaction.kind"
 
 @dataclass(frozen=True)
 class ActivityTab:
-    """An activity tab: its record kind, fields, the permission to add, and the service calls."""
+    """An activity tab: its record kind, fields, the permission to add, and the service calls.
+
+    `lister` and `creator` are the service's list and create functions; a `zoned` tab's take the
+    time zone too (before the customer id, after the data).
+    """
 
     name: str
     record: str  # the field-view entity of its rows
     permission: Permission
     specs: Callable[[str], tuple[FieldSpec, ...]]
-    lister: Callable[[Session, Principal, int, int, str], tuple[list[Any], int, bool]]
-    creator: Callable[[Session, Principal, dict[str, Any], str], Any]
+    lister: Callable[..., PageRows[Any]]
+    creator: Callable[..., Any]
+    zoned: bool = False
+
+    def zone_args(self, zone: str) -> tuple[str, ...]:
+        """The time-zone argument the service calls of this tab take (none when not zoned)."""
+        return (zone,) if self.zoned else ()
 
 
 ACTIVITY_TABS = {
@@ -59,30 +69,25 @@ ACTIVITY_TABS = {
             "order",
             Permission.ORDER_WRITE,
             lambda _zone: ORDER_FIELDS,
-            lambda s, p, cid, page, zone: service.list_orders(
-                s, p, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
-            ),
-            lambda s, p, data, _zone: service.create_order(s, p, data),
+            service.list_orders,
+            service.create_order,
         ),
         ActivityTab(
             "contracts",
             "contract",
             Permission.CONTRACT_WRITE,
             lambda _zone: CONTRACT_FIELDS,
-            lambda s, p, cid, page, zone: service.list_contracts(
-                s, p, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
-            ),
-            lambda s, p, data, _zone: service.create_contract(s, p, data),
+            service.list_contracts,
+            service.create_contract,
         ),
         ActivityTab(
             "interactions",
             "interaction",
             Permission.INTERACTION_CREATE,
             interaction_fields,
-            lambda s, p, cid, page, zone: service.list_interactions(
-                s, p, zone, cid, page=page, size=TAB_PAGE_SIZE, customer_must_exist=True
-            ),
+            service.list_interactions,
             service.create_interaction,
+            zoned=True,
         ),
     )
 }
@@ -100,14 +105,23 @@ def _activity_tab(name: str, tab: TabRequest) -> dict[str, Any]:
     spec = ACTIVITY_TABS[name]
     zone = settings_of(tab.request).timezone
     page = max(1, int(tab.extra.get("page") or 1))
-    items, total, capped = spec.lister(tab.session, tab.principal, tab.row.customer.id, page, zone)
+    customer_id = tab.row.customer.id
+    items, total, capped = spec.lister(
+        tab.session,
+        tab.principal,
+        *spec.zone_args(zone),
+        customer_id,
+        page=page,
+        size=TAB_PAGE_SIZE,
+        customer_must_exist=True,
+    )
     view = view_for(tab.session, tab.principal)
     return {
         "items": [shape_row(view, spec.record, item) for item in items],
         "total": total,
         "capped": capped,
         "page": page,
-        "pages": max(1, -(-total // TAB_PAGE_SIZE)),
+        "pages": page_count(total, TAB_PAGE_SIZE),
         "activity_fields": activity_form_fields(name, language_of(tab.request), zone),
         "can_write": can(tab.principal, spec.permission),
     }
@@ -133,7 +147,7 @@ def _add(
         principal,
         customer_id,
         tab,
-        lambda: spec.creator(session, principal, data, zone),
+        lambda: spec.creator(session, principal, data, *spec.zone_args(zone)),
         values,
         f"{tab}_added",
     )

@@ -14,6 +14,7 @@ from custinfo.audit.api import csv_response, export_csv
 from custinfo.auth.deps import DbSession, WebPrincipal, settings_of
 from custinfo.auth.policy import Permission, require
 from custinfo.core.errors import FieldError, Invalid
+from custinfo.core.pagination import page_count
 from custinfo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -56,7 +57,7 @@ def audit_page(request: Request, session: DbSession, principal: WebPrincipal, pa
     filters, params = _filters(request)
     page = max(page, 1)
     rows, total = service.audit_entries(session, filters, page, PAGE_SIZE)
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = page_count(total, PAGE_SIZE)
     query = urlencode(params)
     return render(
         request,

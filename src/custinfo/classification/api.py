@@ -23,7 +23,6 @@ from custinfo.classification.schemas import (
     RunIn,
     RunOut,
     RunPage,
-    TagImpactOut,
     TagOut,
     VersionOut,
     VersionSummaryOut,
@@ -95,7 +94,7 @@ def rule_preview(body: PreviewIn, session: DbSession, principal: ApiPrincipal) -
     return ImpactOut(
         as_of=impact.as_of,
         customers=impact.customers,
-        tags=[TagImpactOut.model_validate(t) for t in impact.tags],
+        tags=impact.tags,
     )
 
 

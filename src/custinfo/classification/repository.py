@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, union, update
+from sqlalchemy import ColumnElement, Exists, exists, func, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
@@ -120,6 +120,19 @@ def activate(session: Session, version: RuleSetVersion) -> None:
 
 
 # --- assignments -------------------------------------------------------------------------------------
+
+
+def holds(customer_id: ColumnElement[Any], tag: ColumnElement[Any]) -> Exists:
+    """EXISTS: the customer holds the tag now (an open assignment, from any source)."""
+    return (
+        select(TagAssignment.id)
+        .where(
+            TagAssignment.customer_id == customer_id,
+            TagAssignment.tag_code == tag,
+            TagAssignment.valid_to.is_(None),
+        )
+        .exists()
+    )
 
 
 def open_counts(

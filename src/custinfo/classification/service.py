@@ -84,21 +84,8 @@ def get_tag(session: Session, code: str) -> Tag:
     return taxonomy.get_tag(session, code)
 
 
-def create_tag(
-    session: Session,
-    category_code: str,
-    code: str,
-    name_zh: str,
-    name_en: str,
-    kind: str = "flag",
-    description: str | None = None,
-    source: str = "rule",
-    author: str | None = None,
-) -> Tag:
-    """Add a tag (call only after approval). `kind` is "flag" or the dimension it joins (e.g. "value_tier")."""
-    return taxonomy.create_tag(
-        session, category_code, code, name_zh, name_en, kind, description, source=source, author=author
-    )
+# Tags are added only after approval (governance applies an approved "new_tag" proposal).
+create_tag = taxonomy.create_tag
 
 
 # --- rule sets ---------------------------------------------------------------------------------------
@@ -220,15 +207,8 @@ def run_full(
     return engine.run_full(session, as_of=as_of, trigger=trigger, actor=actor)
 
 
-def run_incremental(
-    session: Session,
-    customer_id: int,
-    trigger: str = "event",
-    as_of: date | None = None,
-    actor: str | None = None,
-) -> ClassificationRun:
-    """Re-tag one customer with the same feature and rule SQL as a full run."""
-    return engine.run_incremental(session, customer_id, trigger=trigger, as_of=as_of, actor=actor)
+# Re-tag one customer with the same feature and rule SQL as a full run.
+run_incremental = engine.run_incremental
 
 
 def list_runs(

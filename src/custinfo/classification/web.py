@@ -26,6 +26,7 @@ from custinfo.classification.governance.models import Proposal
 from custinfo.classification.tag_quality import service as quality
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
 from custinfo.core.jsonable import jsonable
+from custinfo.core.pagination import page_count
 from custinfo.customers.web import show_customer
 from custinfo.jobs import service as jobs
 from custinfo.web.forms import FormState, form_state, saving
@@ -132,7 +133,7 @@ def members(
         rows=rows,
         total=total,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=page_count(total, PAGE_SIZE),
         as_of=as_of,
     )
 
@@ -324,7 +325,7 @@ def proposals(
         kind=kind,
         mine=mine,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=page_count(total, PAGE_SIZE),
         tags=_tags_by_code(session),
         **_nav(principal, session),
     )
@@ -424,7 +425,7 @@ def runs(
         total=total,
         mode=mode,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=page_count(total, PAGE_SIZE),
         flash=flash,
         **_nav(principal, session),
     )

@@ -9,6 +9,15 @@ from typing import Any, NoReturn, TypeVar, cast
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -31,6 +40,19 @@ def fail(message: str) -> NoReturn:
     """Print a one-line error to stderr and exit with status 1."""
     error_console.print(f"Error: {message}", markup=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def progress_bar(title: str, remaining: bool = False) -> Progress:
+    """A counted progress bar on the console: title, bar, done/total, time elapsed (and time left)."""
+    columns: list[ProgressColumn] = [
+        TextColumn(f"[bold]{title}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    if remaining:
+        columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=console)
 
 
 def load_settings() -> Settings:

@@ -5,20 +5,12 @@ from __future__ import annotations
 import sys
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 
 from custinfo.classification.service import run_full
-from custinfo.cli import CliError, console, handles_errors, load_settings, open_database
+from custinfo.cli import CliError, console, handles_errors, load_settings, open_database, progress_bar
 from custinfo.cli.init import initialise
 from custinfo.cli.serve import run_server
 from custinfo.core.db import make_session_factory
@@ -53,14 +45,7 @@ def _classify(engine: Engine) -> None:
 def _load(
     engine: Engine, customers: int, seed: int, password: str, orders: float, interactions: float
 ) -> DemoSummary:
-    with Progress(
-        TextColumn("[bold]Loading demo customers"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar("Loading demo customers", remaining=True) as bar:
         task = bar.add_task("demo", total=customers)
         return generate(
             engine,

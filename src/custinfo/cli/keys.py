@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import custinfo.models  # noqa: F401 — every table registered, so rotation finds every encrypted column
 from custinfo.auth.events import PermissionChanged
-from custinfo.cli import console, handles_errors, load_settings, open_database
+from custinfo.cli import console, handles_errors, load_settings, open_database, progress_bar
 from custinfo.core.db import make_session_factory
 from custinfo.core.uow import Actor, record, unit_of_work
 from custinfo.security import crypto, rotation
@@ -67,13 +66,7 @@ def rotate(
         with unit_of_work(make_session_factory(engine), Actor.system("keys rotate")) as session:
             record(session, PermissionChanged(what="key_ring:current", before=previous, after=new_id))
     total = rotation.pending(engine, ring)
-    with Progress(
-        TextColumn("[bold]Re-encrypting"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar("Re-encrypting") as bar:
         task = bar.add_task("rotate", total=total)
         report = rotation.reencrypt(engine, ring, batch_size, progress=lambda n: bar.advance(task, n))
     console.print(

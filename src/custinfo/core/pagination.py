@@ -54,6 +54,11 @@ class PageParams:
         return errors
 
 
+def page_count(total: int, size: int) -> int:
+    """How many pages of `size` records `total` matches fill (at least one, for an empty list)."""
+    return max(1, -(-total // size))
+
+
 class Page(BaseModel, Generic[T]):
     """One page of a list; subclass it per resource so the OpenAPI schema keeps a plain name."""
 

@@ -97,14 +97,8 @@ def list_customers(
 ) -> CustomerPage:
     """Customers in the caller's scope, newest first; `total` is counted up to 100,000."""
     filters = CustomerFilter(q=q, kind=kind, industry=industry, owner=owner)
-    rows, total, capped = service.list_customers(
-        session,
-        principal,
-        filters,
-        page,
-        size,
-        extra=classification.list_filters(session, tag, classification_code),
-    )
+    extra = classification.list_filters(session, tag, classification_code)
+    rows, total, capped = service.list_customers(session, principal, filters, page, size, extra=extra)
     view = view_for(session, principal)
     ids = [r.customer.id for r in rows]
     tags = classification.customer_tag_codes(session, ids)  # one query per page

@@ -22,6 +22,7 @@ from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import service as classification
 from custinfo.core.errors import Conflict, FieldError, Invalid
+from custinfo.core.pagination import page_count
 from custinfo.customers import service
 from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NEED_FIELDS
 from custinfo.customers.models import Customer
@@ -112,15 +113,9 @@ def customer_list(
     )
     tag = tag or None
     classification_code = (classification_code or "").strip() or None
-    rows, total, capped = service.list_customers(
-        session,
-        principal,
-        filters,
-        page,
-        size,
-        extra=classification.list_filters(session, tag, classification_code),
-    )
-    pages = max(1, -(-total // size))
+    extra = classification.list_filters(session, tag, classification_code)
+    rows, total, capped = service.list_customers(session, principal, filters, page, size, extra=extra)
+    pages = page_count(total, size)
     template = "customers/_results.html" if is_fragment_for(request, LIST_TARGET) else "customers/list.html"
     response = render(
         request,

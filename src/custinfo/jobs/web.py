@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.web import WebUser, web_user
+from custinfo.core.pagination import page_count
 from custinfo.jobs import service
 from custinfo.jobs.models import JobRun
 from custinfo.web.templating import render, see_other
@@ -51,7 +52,7 @@ def jobs_page(
         total=total,
         name=name,
         page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
+        pages=page_count(total, PAGE_SIZE),
     )
 
 

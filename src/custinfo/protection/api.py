@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
+from custinfo.auth.policy import Principal
 from custinfo.protection import service
 from custinfo.protection.schemas import (
     AccessRequestIn,
@@ -44,13 +46,21 @@ def get_request(request_id: int, session: DbSession, principal: ApiPrincipal) ->
     return request_out(service.get_request(session, principal, request_id))
 
 
+def _decided(
+    session: Session, principal: Principal, request_id: int, approve: bool, body: DecisionIn | None
+) -> AccessRequestOut:
+    """Approve or reject a request, with the body's comment if one came."""
+    return request_out(
+        service.decide(session, principal, request_id, approve, body.comment if body else None)
+    )
+
+
 @router.post("/access-requests/{request_id}/approve", response_model=AccessRequestOut)
 def approve(
     request_id: int, session: DbSession, principal: ApiPrincipal, body: DecisionIn | None = None
 ) -> AccessRequestOut:
     """Approve: the grant runs for the requested number of days from now."""
-    comment = body.comment if body else None
-    return request_out(service.decide(session, principal, request_id, True, comment))
+    return _decided(session, principal, request_id, True, body)
 
 
 @router.post("/access-requests/{request_id}/reject", response_model=AccessRequestOut)
@@ -58,8 +68,7 @@ def reject(
     request_id: int, session: DbSession, principal: ApiPrincipal, body: DecisionIn | None = None
 ) -> AccessRequestOut:
     """Reject, with a comment for the requester."""
-    comment = body.comment if body else None
-    return request_out(service.decide(session, principal, request_id, False, comment))
+    return _decided(session, principal, request_id, False, body)
 
 
 @router.get("/customers/{customer_id}/reveal", response_model=RevealOut)

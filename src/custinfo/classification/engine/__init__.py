@@ -9,12 +9,11 @@ and writes the differences set-based, `incremental` runs one customer with the s
 from custinfo.classification.engine.full import run_full
 from custinfo.classification.engine.incremental import run_incremental
 from custinfo.classification.engine.plan import Plan, build_plan, compile_condition, signature_prefix
-from custinfo.classification.engine.preview import Impact, TagImpact, preview
+from custinfo.classification.engine.preview import Impact, preview
 
 __all__ = [
     "Impact",
     "Plan",
-    "TagImpact",
     "build_plan",
     "compile_condition",
     "preview",

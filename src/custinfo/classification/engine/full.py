@@ -8,7 +8,6 @@ INSERT … SELECT / UPDATE. A per-customer signature skips the customers whose t
 
 from __future__ import annotations
 
-import time as clock
 from datetime import date, datetime
 from typing import Any
 from typing import cast as cast_type
@@ -36,12 +35,10 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, Plan, build_plan, evaluation_table, materialise
-from custinfo.classification.engine.runs import actor_name, finish_run, start_run
+from custinfo.classification.engine.runs import finish_run, start_run
 from custinfo.classification.engine.sql import CreateTempTableAs, json_object, json_pairs
 from custinfo.classification.engine.tuning import tune_for_run
-from custinfo.classification.features import today
 from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
-from custinfo.classification.taxonomy import tag_index
 from custinfo.core.db import utcnow
 from custinfo.core.types import UTCDateTime
 
@@ -69,15 +66,10 @@ def run_full(
     `bulk` forces (True) or forbids (False) writing with the secondary indexes dropped; by default a run
     does so when it writes for many customers into a table that holds few rows for them (`_use_bulk`).
     """
-    started = clock.perf_counter()
-    version = repository.active_version(session)
-    definition = version.definition
-    tags = tag_index(session)
-    as_of = as_of or today(definition["parameters"])
-    by = actor_name(session, actor)
-    run = start_run(session, "full", trigger, as_of, version.id, by, None)
+    begun = start_run(session, "full", trigger, as_of, actor, None)
+    run, version, as_of = begun.run, begun.version, begun.as_of
     now = at or utcnow()
-    plan = build_plan(definition, tags, as_of, version_id=version.id)
+    plan = build_plan(version.definition, begun.tags, as_of, version_id=version.id)
     conn = session.connection()
     before = repository.open_counts(session)
     tune_for_run(conn)
@@ -86,7 +78,7 @@ def run_full(
     run.counts_after, run.added, run.removed = repository.counts_after(session, before, run.id)
     run.moved, run.moves_sample = repository.moves(session, run.id, MOVES_SAMPLE)
     run.counts_before = before
-    finish_run(run, started)
+    finish_run(run, begun.started)
     session.flush()
     return run
 
@@ -217,15 +209,7 @@ def _write_diff(
                 .exists()
             )
         else:
-            is_open = (
-                select(assignments.c.id)
-                .where(
-                    assignments.c.customer_id == src.c.customer_id,
-                    assignments.c.tag_code == tag,
-                    assignments.c.valid_to.is_(None),
-                )
-                .exists()
-            )
+            is_open = repository.holds(src.c.customer_id, tag)
         query = select(
             src.c.customer_id,
             tag,

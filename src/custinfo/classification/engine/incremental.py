@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time as clock
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,12 +10,9 @@ from typing import cast as cast_type
 from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from custinfo.classification import repository
 from custinfo.classification.engine.plan import Plan, cached_plan
-from custinfo.classification.engine.runs import actor_name, finish_run, start_run
-from custinfo.classification.features import today
+from custinfo.classification.engine.runs import finish_run, start_run
 from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
-from custinfo.classification.taxonomy import tag_index
 from custinfo.core.db import utcnow
 
 assignments = cast_type(Table, TagAssignment.__table__)
@@ -32,15 +28,10 @@ def run_incremental(
     at: datetime | None = None,
 ) -> ClassificationRun:
     """Re-tag one customer with the same SELECT as a full run, restricted to it."""
-    started = clock.perf_counter()
-    version = repository.active_version(session)
-    definition = version.definition
-    tags = tag_index(session)
-    as_of = as_of or today(definition["parameters"])
-    by = actor_name(session, actor)
-    run = start_run(session, "incremental", trigger, as_of, version.id, by, customer_id)
+    begun = start_run(session, "incremental", trigger, as_of, actor, customer_id)
+    run, version, as_of = begun.run, begun.version, begun.as_of
     now = at or utcnow()
-    plan = cached_plan(version.id, definition, tags, as_of)
+    plan = cached_plan(version.id, version.definition, begun.tags, as_of)
     row = _one_customer(session, plan, customer_id)
     stored = session.scalar(select(states.c.signature).where(states.c.customer_id == customer_id))
     current = {
@@ -113,7 +104,7 @@ def run_incremental(
         if run.moved
         else []
     )
-    finish_run(run, started)
+    finish_run(run, begun.started)
     session.flush()
     return run
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from typing import cast as cast_type
@@ -14,6 +14,7 @@ from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, build_plan, evaluation_table, materialise
 from custinfo.classification.features import today
 from custinfo.classification.models import TagAssignment
+from custinfo.classification.schemas import TagImpactOut
 from custinfo.classification.taxonomy import tag_index
 from custinfo.customers.models import Customer
 
@@ -23,30 +24,15 @@ PREVIEW_SAMPLE = 10
 
 
 @dataclass
-class TagImpact:
-    """How a candidate rule set changes one tag's membership."""
-
-    tag: str
-    name_zh: str
-    name_en: str
-    current: int
-    new: int
-    entering: int
-    leaving: int
-    entering_sample: list[dict[str, Any]] = field(default_factory=list)
-    leaving_sample: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
 class Impact:
     """The impact preview of a candidate rule set, against the customers' current tags."""
 
     as_of: date
     customers: int
-    tags: list[TagImpact]
+    tags: list[TagImpactOut]
 
     @property
-    def changed(self) -> list[TagImpact]:
+    def changed(self) -> list[TagImpactOut]:
         """Only the tags whose membership would change."""
         return [t for t in self.tags if t.entering or t.leaving]
 
@@ -72,15 +58,7 @@ def preview(session: Session, definition: dict[str, Any], as_of: date | None = N
             select(r_col, func.count()).where(r_col.is_not(None)).group_by(r_col)
         ):
             new[tag_of[position]] = new.get(tag_of[position], 0) + count
-        is_open = (
-            select(assignments.c.id)
-            .where(
-                assignments.c.customer_id == ev.c.customer_id,
-                assignments.c.tag_code == t_col,
-                assignments.c.valid_to.is_(None),
-            )
-            .exists()
-        )
+        is_open = repository.holds(ev.c.customer_id, t_col)
         for position, count in conn.execute(
             select(r_col, func.count()).where(r_col.is_not(None), not_(is_open)).group_by(r_col)
         ):
@@ -129,7 +107,7 @@ def preview(session: Session, definition: dict[str, Any], as_of: date | None = N
     conn.execute(text(f"DROP TABLE {EVAL_TABLE}"))
     rule_tags = [t for t in tags.values() if t.source == "rule"]
     impacts = [
-        TagImpact(
+        TagImpactOut(
             tag=t.code,
             name_zh=t.name_zh,
             name_en=t.name_en,

@@ -22,7 +22,6 @@ from custinfo.classification.governance.schemas import (
     ReminderOut,
     ResolveIn,
     ReviseIn,
-    TagQualityOut,
 )
 from custinfo.classification.tag_quality import service as quality
 
@@ -156,7 +155,7 @@ def tag_quality(
     return QualityOut(
         as_of=report.as_of,
         window_start=report.window_start,
-        tags=[TagQualityOut.model_validate(t) for t in report.tags],
+        tags=report.tags,
         anomalies=[{"tag": t.code, "kind": kind} for t, kind in report.anomalies],
         reminder=ReminderOut.model_validate(report.reminder),
     )

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from custinfo.classification.tag_quality.schemas import TagQualityOut
+
 
 class ProposalIn(BaseModel):
     """A new proposal: what kind, the change itself (`payload`) and why."""
@@ -121,29 +123,6 @@ class CorrectionOut(BaseModel):
     outcome: str | None
     resolution_note: str | None
     proposal_id: int | None
-
-
-class TagQualityOut(BaseModel):
-    """Quality figures of one tag."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    code: str
-    name: str
-    name_en: str
-    category: str
-    size: int
-    population: int
-    coverage: float
-    entered: int
-    left: int
-    churn: float
-    usage: dict[str, int]
-    corrections: int
-    accepted: int
-    open_corrections: int
-    error_rate: float
-    anomalies: list[str]
 
 
 class ReminderOut(BaseModel):

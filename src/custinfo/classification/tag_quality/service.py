@@ -9,7 +9,7 @@ as data): `churn_window_days` (default one quarter), `anomaly_swallow_share`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
@@ -26,31 +26,10 @@ from custinfo.classification.governance.models import (
     TagCorrection,
 )
 from custinfo.classification.tag_quality import repository
+from custinfo.classification.tag_quality.schemas import TagQualityOut
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted
 from custinfo.customers import service as customers
-
-
-@dataclass
-class TagQuality:
-    """Quality figures of one tag over the review window."""
-
-    code: str
-    name: str
-    name_en: str
-    category: str
-    size: int
-    population: int
-    coverage: float
-    entered: int
-    left: int
-    churn: float
-    usage: dict[str, int]
-    corrections: int
-    accepted: int
-    open_corrections: int
-    error_rate: float
-    anomalies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -70,8 +49,8 @@ class QualityReport:
 
     as_of: date
     window_start: date
-    tags: list[TagQuality]
-    anomalies: list[tuple[TagQuality, str]]
+    tags: list[TagQualityOut]
+    anomalies: list[tuple[TagQualityOut, str]]
     reminder: ReviewReminder
 
 
@@ -250,8 +229,8 @@ def quality_report(session: Session, principal: Principal, as_of: date | None = 
     # A dimension's population is the customers classified in it at all (e.g. individuals for the
     # individual lifecycle); a flag's population is every customer.
     populations = repository.dimension_populations(session, end)
-    rows: list[TagQuality] = []
-    anomalies: list[tuple[TagQuality, str]] = []
+    rows: list[TagQualityOut] = []
+    anomalies: list[tuple[TagQualityOut, str]] = []
     for tag in tags:
         population = int(populations.get(tag.dimension, 0)) if tag.dimension else everyone
         size = int(sizes.get(tag.code, 0))
@@ -259,7 +238,7 @@ def quality_report(session: Session, principal: Principal, as_of: date | None = 
         base = max(size - came + went, size, 1)
         c = corrections.get(tag.code, {})
         accepted = c.get("accepted", 0)
-        row = TagQuality(
+        row = TagQualityOut(
             code=tag.code,
             name=tag.name_zh,
             name_en=tag.name_en,
@@ -275,6 +254,7 @@ def quality_report(session: Session, principal: Principal, as_of: date | None = 
             accepted=accepted,
             open_corrections=c.get("open", 0),
             error_rate=accepted / max(size + went, 1),
+            anomalies=[],
         )
         if size == 0:
             row.anomalies.append("empty")
