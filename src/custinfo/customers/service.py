@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from custinfo.audit import service as audit_service
 from custinfo.auth.policy import Permission, Principal, can, require
-from custinfo.auth.service import get_user, user_by_username
+from custinfo.auth.service import User, get_user, user_by_username  # the owner is an auth account
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
 from custinfo.core.fields import validate
 from custinfo.core.pagination import PageParams, PageRows
@@ -27,9 +27,6 @@ from custinfo.customers.models import Contact, Customer, NeedEntry
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.vocabulary import company_size_band
 from custinfo.protection.views import view_for
-
-if TYPE_CHECKING:  # the owner is an auth account; only its type is needed here
-    from custinfo.auth.models import User
 
 UNIQUE_IDENTIFIERS = ("credit_code", "id_number")
 MAX_SIZE = 200
