@@ -26,7 +26,6 @@ from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
 from custinfo.auth.policy import Principal
 from custinfo.classification import service as classification
 from custinfo.core.pagination import PageRows
-from custinfo.core.uow import settle
 from custinfo.protection.views import present, view_for
 
 Tagged = TypeVar("Tagged", OrderOut, ContractOut, InteractionOut, EngagementOut)
@@ -56,9 +55,9 @@ def _shown(session: Session, principal: Principal, entity: str, row: Any, out_ty
     Settled first, so that a write's response shows its re-classification.
     """
     out = present(view_for(session, principal), entity, row, out_type)
-    settle(session)
-    out.customer_tags = classification.customer_tag_codes(session, [out.customer_id])[out.customer_id]
-    out.customer_classification_code = classification.codes_of(session, [out.customer_id])[out.customer_id]
+    out.customer_tags, out.customer_classification_code = classification.current_class(
+        session, out.customer_id
+    )
     return out
 
 

@@ -23,7 +23,7 @@ from custinfo.classification.repository import AssignmentView, ReportCell
 from custinfo.classification.rules import Change
 from custinfo.core.errors import FieldError, Invalid, NotFound
 from custinfo.core.pagination import PageParams
-from custinfo.core.uow import actor_of
+from custinfo.core.uow import actor_of, settle
 from custinfo.customers import service as customers
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "code_filter",
     "codes_of",
     "create_tag",
+    "current_class",
     "current_rule_set",
     "customer_tag_codes",
     "customer_tags",
@@ -265,6 +266,14 @@ def list_filters(session: Session, tag: str | None, code: str | None) -> list[Co
 def code_filter(code: str) -> ColumnElement[bool]:
     """SQL predicate on customers: the current classification code is exactly `code`."""
     return repository.has_code(code)
+
+
+def current_class(session: Session, customer_id: int) -> tuple[list[str], str | None]:
+    """The customer's tags and code after settling the unit of work (a write's response shows what it caused)."""
+    settle(session)
+    return repository.open_tag_codes(session, [customer_id])[customer_id], codes_of(session, [customer_id])[
+        customer_id
+    ]
 
 
 def codes_of(session: Session, customer_ids: list[int]) -> dict[int, str | None]:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Response
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
 from custinfo.classification import service as classification
-from custinfo.core.uow import settle
 from custinfo.customers import service
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.schemas import (
@@ -36,9 +35,7 @@ def customer_out(
     """
     c = row.customer
     if tags is None:
-        settle(view.session)  # a write's response shows the tags and code it caused
-        tags = classification.customer_tag_codes(view.session, [c.id])[c.id]
-        code = classification.codes_of(view.session, [c.id])[c.id]
+        tags, code = classification.current_class(view.session, c.id)
     values = dict(
         id=c.id,
         kind=c.kind,
@@ -195,9 +192,9 @@ def add_need(customer_id: int, body: NeedIn, session: DbSession, principal: ApiP
     """Append a need; earlier entries are kept unchanged."""
     entry = service.add_need(session, principal, customer_id, body.model_dump(exclude_unset=True))
     result: NeedOut = present(view_for(session, principal), "need", entry, NeedOut)
-    settle(session)
-    result.customer_tags = classification.customer_tag_codes(session, [customer_id])[customer_id]
-    result.customer_classification_code = classification.codes_of(session, [customer_id])[customer_id]
+    result.customer_tags, result.customer_classification_code = classification.current_class(
+        session, customer_id
+    )
     return result
 
 
