@@ -13,7 +13,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -70,6 +72,25 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def serving(app: Any, join_seconds: float = 30) -> Iterator[str]:
+    """Run the app under uvicorn in a background thread on a free port; yield its base URL, then stop it."""
+    port = _free_port()
+    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not uvicorn_server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the app did not start under uvicorn")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=join_seconds)
+
+
 def _seed(session: Session) -> None:
     sales = make_user(session, "sales_e2e", "sales", "华东销售部")
     for name, industry, mobile, region in SAMPLE_COMPANIES:
@@ -107,21 +128,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         session.info["actor"] = Actor.system("test")
         _seed(session)
         session.commit()
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, engine=engine), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, engine=engine)) as url:
+        yield url
     engine.dispose()
 
 

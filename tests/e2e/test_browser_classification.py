@@ -7,17 +7,14 @@ on a fresh migrated SQLite file).
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy.orm import Session
-from tests.e2e.test_browser import CHROMIUM_ARGS, RESULTS, _free_port, chromium  # noqa: F401 (fixture)
+from tests.e2e.test_browser import CHROMIUM_ARGS, RESULTS, chromium, serving  # noqa: F401 (fixture)
 from tests.factories import DEFAULT_PASSWORD, make_customer, make_order, make_user
 
 from custinfo.app import create_app
@@ -57,21 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         session.info["actor"] = Actor.system("test")
         customer_id = _seed(session)
         session.commit()
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, engine=engine, run_jobs=True), host="127.0.0.1", port=port, log_level="warning"
-    )
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", customer_id
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, engine=engine, run_jobs=True)) as url:
+        yield url, customer_id
     engine.dispose()
 
 

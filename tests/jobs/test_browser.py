@@ -8,14 +8,11 @@ and the run page land in test-results/.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from tests.e2e.test_browser import CHROMIUM_ARGS, RESULTS, _free_port, chromium
+from tests.e2e.test_browser import CHROMIUM_ARGS, RESULTS, chromium, serving
 from tests.factories import DEFAULT_PASSWORD, make_customer, make_order, make_user
 
 from custinfo.app import create_app
@@ -44,19 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         for name in ("上海东方精密机械有限公司", "杭州云帆信息技术有限公司", "苏州华联商贸有限公司"):
             make_order(session, make_customer(session, sales, name=name))
         session.commit()
-    port = _free_port()
     app = create_app(settings, engine=engine, run_jobs=True)
-    uvicorn_server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uvicorn_server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=30)
+    with serving(app) as url:
+        yield url
     assert not app.state.job_runner._thread, "the job worker stops with the app"
     engine.dispose()
 

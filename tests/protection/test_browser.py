@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-import uvicorn
-from tests.e2e.test_browser import CHROMIUM_ARGS, chromium  # noqa: F401  (the fixture)
+from tests.e2e.test_browser import CHROMIUM_ARGS, chromium, serving  # noqa: F401  (the fixture)
 from tests.factories import DEFAULT_PASSWORD, make_customer, make_user
 
 from custinfo.app import create_app
@@ -43,22 +39,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
         customer = make_customer(session, sales, kind="individual", name="周敏", id_number=ID_NUMBER)
         customer_id = customer.id
         session.commit()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, engine=engine), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the app did not start under uvicorn")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", customer_id
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings, engine=engine)) as url:
+        yield url, customer_id
     engine.dispose()
 
 
