@@ -101,7 +101,7 @@ class TagAssignment(Base):
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_by: Mapped[str] = mapped_column(String(64))
-    run_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    run_id: Mapped[int | None] = mapped_column(BigId)  # no index: a run counts what it wrote as it writes
     closed_by: Mapped[str | None] = mapped_column(String(64))
     closed_run_id: Mapped[int | None] = mapped_column(BigId)
     reason: Mapped[str | None] = mapped_column(Text)

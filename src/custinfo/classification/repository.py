@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Exists, exists, func, or_, select, union, update
+from sqlalchemy import ColumnElement, Exists, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
@@ -147,43 +147,39 @@ def open_counts(
     return {tag: int(n) for tag, n in session.execute(stmt.group_by(TagAssignment.tag_code))}
 
 
-def counts_after(session: Session, before: dict[str, int], run_id: int) -> tuple[dict[str, int], int, int]:
-    """Open assignments per tag after a run (before − closed + opened), and how many it opened and closed."""
-    after = dict(before)
-    opened_total = closed_total = 0
-    opened = session.execute(
-        select(TagAssignment.tag_code, func.count())
-        .where(TagAssignment.run_id == run_id)
-        .group_by(TagAssignment.tag_code)
-    )
-    for tag, n in opened:
-        after[tag] = after.get(tag, 0) + int(n)
-        opened_total += int(n)
-    closed = session.execute(
+def closed_counts(session: Session, run_id: int) -> dict[str, int]:
+    """Assignments a run closed, per tag (read through the partial index of closed rows)."""
+    rows = session.execute(
         select(TagAssignment.tag_code, func.count())
         .where(TagAssignment.closed_run_id == run_id)
         .group_by(TagAssignment.tag_code)
     )
-    for tag, n in closed:
-        after[tag] = after.get(tag, 0) - int(n)
-        closed_total += int(n)
-    return {tag: n for tag, n in sorted(after.items()) if n}, opened_total, closed_total
+    return {tag: int(n) for tag, n in rows}
 
 
-def moves(session: Session, run_id: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
-    """How many customers a run changed, and a sample of them with tags added and removed."""
-    ta = TagAssignment
-    ids = union(
-        select(ta.customer_id).where(ta.run_id == run_id),
-        select(ta.customer_id).where(ta.closed_run_id == run_id),
-    ).subquery()
-    # one pass over the run's rows: the count rides along with the first `limit` ids
-    first = session.execute(
-        select(ids.c.customer_id, func.count().over()).order_by(ids.c.customer_id).limit(limit)
-    ).all()
-    if not first:
+def opened_counts(session: Session, customers: Any, run_id: int) -> dict[str, int]:
+    """Assignments a run opened, per tag, among `customers` (a table of the customer ids it touched)."""
+    rows = session.execute(
+        select(TagAssignment.tag_code, func.count())
+        .where(
+            TagAssignment.customer_id.in_(select(customers.c.customer_id)),
+            TagAssignment.valid_to.is_(None),
+            TagAssignment.run_id == run_id,
+        )
+        .group_by(TagAssignment.tag_code)
+    )
+    return {tag: int(n) for tag, n in rows}
+
+
+def moves(session: Session, customers: Any, run_id: int, limit: int) -> tuple[int, list[dict[str, Any]]]:
+    """How many customers a run changed (`customers`: a table of their ids), and a sample with tags added and removed."""
+    total = int(session.scalar(select(func.count()).select_from(customers)) or 0)
+    if not total:
         return 0, []
-    total, sample_ids = int(first[0][1]), [customer_id for customer_id, _ in first]
+    sample_ids = list(
+        session.scalars(select(customers.c.customer_id).order_by(customers.c.customer_id).limit(limit))
+    )
+    ta = TagAssignment
     rows = session.execute(
         select(ta.customer_id, ta.tag_code, ta.run_id, ta.closed_run_id).where(
             ta.customer_id.in_(sample_ids), or_(ta.run_id == run_id, ta.closed_run_id == run_id)

@@ -8,6 +8,7 @@ INSERT … SELECT / UPDATE. A per-customer signature skips the customers whose t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from typing import cast as cast_type
@@ -17,9 +18,11 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     String,
     Table,
+    and_,
     column,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -28,6 +31,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    union,
     update,
 )
 from sqlalchemy.orm import Session
@@ -47,6 +51,8 @@ states = cast_type(Table, ClassificationState.__table__)
 CHANGED_TABLE = "ci_changed"
 DIFF_TABLE = "ci_diff"
 OPEN_TABLE = "ci_open"
+MOVED_TABLE = "ci_moved"
+CLOSED_INDEX = "ix_tag_assignments_closed_run_id"
 BULK_MIN_CUSTOMERS = 20_000
 BULK_ROWS_PER_CUSTOMER = 4
 MOVES_SAMPLE = 100
@@ -73,20 +79,46 @@ def run_full(
     conn = session.connection()
     before = repository.open_counts(session)
     tune_for_run(conn)
-    run.customers = _evaluate_and_write(conn, plan, run.id, version.id, as_of, now, bulk)
-    # rowcount of INSERT … SELECT is not reliable on every driver: count what the run wrote
-    run.counts_after, run.added, run.removed = repository.counts_after(session, before, run.id)
-    run.moved, run.moves_sample = repository.moves(session, run.id, MOVES_SAMPLE)
-    run.counts_before = before
+    run.customers, tally = _evaluate_and_write(session, plan, run.id, version.id, as_of, now, bulk, before)
+    run.counts_before, run.counts_after = before, tally.counts_after
+    run.added, run.removed, run.moved, run.moves_sample = (
+        tally.added,
+        tally.removed,
+        tally.moved,
+        tally.sample,
+    )
     finish_run(run, begun.started)
     session.flush()
     return run
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What a run changed: open assignments per tag after it, how many it opened and closed, who moved."""
+
+    counts_after: dict[str, int]
+    added: int
+    removed: int
+    moved: int
+    sample: list[dict[str, Any]]
+
+
 def _evaluate_and_write(
-    conn: Any, plan: Plan, run_id: int, version_id: int, as_of: date, now: datetime, bulk: bool | None
-) -> int:
-    """Evaluate every customer, write assignments and state for those whose signature changed; how many."""
+    session: Session,
+    plan: Plan,
+    run_id: int,
+    version_id: int,
+    as_of: date,
+    now: datetime,
+    bulk: bool | None,
+    before: dict[str, int],
+) -> tuple[int, Tally]:
+    """Evaluate every customer, write assignments and state for those whose signature changed.
+
+    Returns how many customers were evaluated and what the run changed.
+    """
+    conn = session.connection()
+    tally = Tally({tag: n for tag, n in sorted(before.items()) if n}, 0, 0, 0, [])
     materialise(conn, plan)
     ev = evaluation_table(plan)
     total = conn.scalar(select(func.count()).select_from(ev)) or 0
@@ -120,6 +152,8 @@ def _evaluate_and_write(
         if bulk is None:
             bulk = _use_bulk(conn, n_changed)
         _write_diff(conn, plan, src, run_id, version_id, as_of, now, bulk)
+        tally = _tally(session, run_id, before, bulk)
+        conn.execute(text(f"DROP TABLE {MOVED_TABLE}"))
         conn.execute(delete(states).where(states.c.customer_id.in_(select(src.c.customer_id))))
         conn.execute(
             insert(states).from_select(
@@ -138,7 +172,36 @@ def _evaluate_and_write(
             conn.execute(text(f"DROP TABLE {DIFF_TABLE}"))
     conn.execute(text(f"DROP TABLE {CHANGED_TABLE}"))
     conn.execute(text(f"DROP TABLE {EVAL_TABLE}"))
-    return int(total)
+    return int(total), tally
+
+
+def _tally(session: Session, run_id: int, before: dict[str, int], bulk: bool) -> Tally:
+    """Count what the run changed from the customers it touched (MOVED_TABLE) and the rows it closed.
+
+    A bulk run touched most of the table, so the open counts are taken afresh (an index-only scan)
+    and what it opened is the difference; a small run counts the rows it opened among the customers
+    it touched. Neither reads an index on the run id, so the table needs none.
+    """
+    moved = table(MOVED_TABLE, column("customer_id"))
+    closed = repository.closed_counts(session, run_id)
+    if bulk:
+        after = repository.open_counts(session)
+        opened = {
+            t: after.get(t, 0) - before.get(t, 0) + closed.get(t, 0) for t in {*after, *before, *closed}
+        }
+    else:
+        opened = repository.opened_counts(session, moved, run_id)
+        after = dict(before)
+        for tag in {*opened, *closed}:
+            after[tag] = after.get(tag, 0) + opened.get(tag, 0) - closed.get(tag, 0)
+    total, sample = repository.moves(session, moved, run_id, MOVES_SAMPLE)
+    return Tally(
+        {tag: n for tag, n in sorted(after.items()) if n},
+        sum(opened.values()),
+        sum(closed.values()),
+        total,
+        sample,
+    )
 
 
 def _use_bulk(conn: Any, n_changed: int) -> bool:
@@ -187,6 +250,7 @@ def _write_diff(
         )
         .values(valid_to=literal(now, UTCDateTime), closed_by=f"run:{run_id}", closed_run_id=run_id)
     )
+    holds_any = True
     if bulk:
         conn.execute(text(f"DROP TABLE IF EXISTS {OPEN_TABLE}"))
         conn.execute(
@@ -199,20 +263,38 @@ def _write_diff(
         )
         conn.execute(text(f"CREATE INDEX ix_{OPEN_TABLE} ON {OPEN_TABLE} (customer_id, tag_code)"))
         held = table(OPEN_TABLE, column("customer_id"), column("tag_code"))
+        holds_any = conn.scalar(select(held.c.customer_id).limit(1)) is not None
         _drop_secondary(conn)
-    for n, slot in enumerate(plan.slots):
+    is_open: list[Any] = []
+    for n in range(len(plan.slots)):
         tag = plan.tag(src, n)
-        if bulk:
-            is_open = (
+        if bulk and not holds_any:
+            is_open.append(false())  # a first run: nobody holds a tag yet, so there is nothing to probe
+        elif bulk:
+            is_open.append(
                 select(held.c.customer_id)
                 .where(held.c.customer_id == src.c.customer_id, held.c.tag_code == tag)
                 .exists()
             )
         else:
-            is_open = repository.holds(src.c.customer_id, tag)
+            is_open.append(repository.holds(src.c.customer_id, tag))
+    # who the run moves: a customer given a tag it does not hold, or one whose tag was closed above
+    opens = [and_(src.c[f"r_{n}"].is_not(None), not_(is_open[n])) for n in range(len(plan.slots))]
+    conn.execute(text(f"DROP TABLE IF EXISTS {MOVED_TABLE}"))
+    conn.execute(
+        CreateTempTableAs(
+            MOVED_TABLE,
+            union(
+                select(src.c.customer_id).where(or_(*opens)),
+                select(assignments.c.customer_id).where(assignments.c.closed_run_id == run_id),
+            ),
+        )
+    )
+    conn.execute(text(f"CREATE UNIQUE INDEX ix_{MOVED_TABLE}_customer_id ON {MOVED_TABLE} (customer_id)"))
+    for n, slot in enumerate(plan.slots):
         query = select(
             src.c.customer_id,
-            tag,
+            plan.tag(src, n),
             literal("rule", String),
             plan.rule(src, n),
             literal(version_id),
@@ -221,7 +303,7 @@ def _write_diff(
             literal(now, UTCDateTime),
             literal(f"run:{run_id}", String),
             literal(run_id),
-        ).where(src.c[f"r_{n}"].is_not(None), not_(is_open))
+        ).where(opens[n])
         conn.execute(insert(assignments).from_select(ASSIGNMENT_COLUMNS, query))
     if bulk:
         _create_secondary(conn)
@@ -234,9 +316,18 @@ def _foreign_keys() -> list[ForeignKeyConstraint]:
     )
 
 
+def _rebuilt_indexes() -> list[Any]:
+    """The indexes a bulk write drops and re-creates: all but the partial index of closed rows.
+
+    A run's inserted rows are open (closed_run_id NULL), so they never enter that index: keeping
+    it costs nothing, re-creating it would cost a scan of the whole table.
+    """
+    return sorted((i for i in assignments.indexes if i.name != CLOSED_INDEX), key=lambda i: str(i.name))
+
+
 def _drop_secondary(conn: Any) -> None:
-    """Drop every index of the assignments but the primary key (and on PostgreSQL its foreign key)."""
-    for index in sorted(assignments.indexes, key=lambda i: str(i.name)):
+    """Drop the indexes of `_rebuilt_indexes` (and on PostgreSQL the foreign key)."""
+    for index in _rebuilt_indexes():
         conn.execute(DropIndex(index))
     if conn.dialect.name == "postgresql":
         # SQLite cannot switch foreign keys off inside a transaction; its check is a primary-key probe
@@ -246,7 +337,7 @@ def _drop_secondary(conn: Any) -> None:
 
 def _create_secondary(conn: Any) -> None:
     """Re-create what `_drop_secondary` dropped, exactly as the model declares it, and refresh statistics."""
-    for index in sorted(assignments.indexes, key=lambda i: str(i.name)):
+    for index in _rebuilt_indexes():
         conn.execute(CreateIndex(index))
     if conn.dialect.name == "postgresql":
         for fk in _foreign_keys():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ClauseElement, Select, literal_column
+from sqlalchemy import ClauseElement, CompoundSelect, Select, String, literal_column
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.functions import FunctionElement
@@ -15,7 +15,7 @@ class CreateTempTableAs(Executable, ClauseElement):
 
     inherit_cache = False
 
-    def __init__(self, name: str, query: Select[Any]) -> None:
+    def __init__(self, name: str, query: Select[Any] | CompoundSelect[Any]) -> None:
         self.name = name
         self.query = query
 
@@ -40,6 +40,24 @@ def _json_object_sqlite(element: json_object, compiler: Any, **kw: Any) -> str:
 @compiles(json_object, "postgresql")
 def _json_object_pg(element: json_object, compiler: Any, **kw: Any) -> str:
     return f"json_build_object({compiler.process(element.clause_expr, **kw)[1:-1]})"
+
+
+class text_format(FunctionElement[str]):
+    """printf-style text from a `%s` template: NULL arguments print as '' (printf / format)."""
+
+    type = String()
+    inherit_cache = True
+    name = "printf"
+
+
+@compiles(text_format)
+def _text_format_sqlite(element: text_format, compiler: Any, **kw: Any) -> str:
+    return f"printf({compiler.process(element.clause_expr, **kw)[1:-1]})"
+
+
+@compiles(text_format, "postgresql")
+def _text_format_pg(element: text_format, compiler: Any, **kw: Any) -> str:
+    return f"format({compiler.process(element.clause_expr, **kw)[1:-1]})"
 
 
 def json_pairs(columns: list[str], source: Any) -> list[Any]:
