@@ -21,7 +21,12 @@ from custinfo.jobs.registry import Job, registry
 from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead
 
 HANDLERS: dict[type[DomainEvent], list[Handler]] = {
-    EntityChanged: [audit.record_change, audit.append_entry, classification.note_input_changed],
+    EntityChanged: [
+        audit.record_change,
+        audit.append_entry,
+        classification.note_input_changed,
+        classification.forget_deleted_customer,
+    ],
     EngagementRecorded: [classification.note_engagement],
     LoginAttempted: [audit.append_entry],
     PermissionChanged: [audit.append_entry],

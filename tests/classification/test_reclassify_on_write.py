@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from custinfo.classification.models import ClassificationRun
+from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
 from custinfo.customers.identifiers import make_credit_code
 
 API = "/api/v1"
@@ -95,3 +95,38 @@ def test_one_incremental_run_per_customer_per_request(client: TestClient, login,
     assert created.status_code == 201, created.text
     after = session.scalar(select(func.count()).select_from(ClassificationRun)) or 0
     assert after - before == 1
+
+
+def test_deleting_a_customer_deletes_its_tags_and_state(client: TestClient, login, session: Session) -> None:
+    headers = login("sales_east1")
+    created = client.post(
+        f"{API}/customers", json=company(credit_code=make_credit_code("91330100MA2CX4545")), headers=headers
+    )
+    assert created.status_code == 201, created.text
+    customer = created.json()
+    assert customer["tags"]
+    kept = client.post(
+        f"{API}/customers", json=company(credit_code=make_credit_code("91330100MA2CX4646")), headers=headers
+    ).json()
+
+    def derived(customer_id: int) -> tuple[int, int]:
+        session.expire_all()
+        rows = session.scalar(
+            select(func.count()).select_from(TagAssignment).where(TagAssignment.customer_id == customer_id)
+        )
+        states = session.scalar(
+            select(func.count())
+            .select_from(ClassificationState)
+            .where(ClassificationState.customer_id == customer_id)
+        )
+        return int(rows or 0), int(states or 0)
+
+    assert derived(customer["id"])[0] > 0 and derived(customer["id"])[1] == 1
+    deleted = client.delete(
+        f"{API}/customers/{customer['id']}",
+        params={"version": customer["version"]},
+        headers=login("head_east"),
+    )
+    assert deleted.status_code == 204, deleted.text
+    assert derived(customer["id"]) == (0, 0)
+    assert derived(kept["id"])[0] > 0 and derived(kept["id"])[1] == 1

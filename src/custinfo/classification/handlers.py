@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from custinfo.activity.events import EngagementRecorded
-from custinfo.classification import engine
+from custinfo.classification import engine, repository
 from custinfo.core.uow import EntityChanged, Settle, pending
 
 # The tracked tables classification.features reads (engagement events are not tracked: see below).
@@ -24,8 +24,16 @@ def note_input_changed(session: Session, event: EntityChanged) -> None:
     if event.entity not in FEATURE_INPUTS or event.customer_id is None:
         return
     if event.entity == "customer" and event.action == "delete":
-        return  # the customer is gone; its assignments go with it
+        return  # the customer is gone: forget_deleted_customer removes what was derived for it
     pending(session, QUEUE).add(event.customer_id)
+
+
+def forget_deleted_customer(session: Session, event: EntityChanged) -> None:
+    """Delete a deleted customer's assignments, state and queued re-classification, in its transaction."""
+    if event.entity != "customer" or event.action != "delete" or event.customer_id is None:
+        return
+    pending(session, QUEUE).discard(event.customer_id)
+    repository.forget_customer(session, event.customer_id)
 
 
 def note_engagement(session: Session, event: EngagementRecorded) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Exists, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Exists, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
@@ -195,6 +195,12 @@ def moves(session: Session, customers: Any, run_id: int, limit: int) -> tuple[in
         {"customer_id": cid, "added": sorted(v["added"]), "removed": sorted(v["removed"])}
         for cid, v in by_customer.items()
     ]
+
+
+def forget_customer(session: Session, customer_id: int) -> None:
+    """Delete every assignment and the state of a customer (the customer has been deleted)."""
+    session.execute(delete(TagAssignment).where(TagAssignment.customer_id == customer_id))
+    session.execute(delete(ClassificationState).where(ClassificationState.customer_id == customer_id))
 
 
 def require_customer(session: Session, customer_id: int) -> None:

@@ -15,7 +15,6 @@ from typing import cast as cast_type
 
 from sqlalchemy import (
     Date,
-    ForeignKeyConstraint,
     String,
     Table,
     and_,
@@ -35,7 +34,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, Plan, build_plan, evaluation_table, materialise
@@ -207,7 +206,7 @@ def _tally(session: Session, run_id: int, before: dict[str, int], bulk: bool) ->
 def _use_bulk(conn: Any, n_changed: int) -> bool:
     """A large run into a table with few rows per changed customer (a first run): rebuild the indexes instead.
 
-    Maintaining seven indexes and the foreign key row by row costs 10–30 µs per inserted assignment;
+    Maintaining the secondary indexes row by row costs several µs per inserted assignment;
     building the indexes afterwards from sorted runs costs a fraction of that, but is paid for the
     whole table, so it pays only when the run writes a large share of it. The table is counted
     only up to the bound, so a run over a big history stays cheap to decide.
@@ -232,9 +231,9 @@ def _write_diff(
     """Close the open rule assignments of `src`'s customers that the rules no longer give; insert the missing.
 
     In bulk mode the open assignments of those customers are copied to a small indexed temporary
-    table first (the "already open" test reads it), the secondary indexes and, on PostgreSQL, the
-    foreign key are dropped, the rows inserted, and all of it re-created — in the same transaction,
-    so a failed run leaves the table as it was.
+    table first (the "already open" test reads it; with none held, there is nothing to test), the
+    secondary indexes are dropped, the rows inserted, and the indexes re-created — in the same
+    transaction, so a failed run leaves the table as it was.
     """
     tag_columns = [plan.tag(src, n) for n in range(len(plan.slots))]
     keep = exists().where(
@@ -310,12 +309,6 @@ def _write_diff(
         conn.execute(text(f"DROP TABLE {OPEN_TABLE}"))
 
 
-def _foreign_keys() -> list[ForeignKeyConstraint]:
-    return sorted(
-        (c for c in assignments.constraints if isinstance(c, ForeignKeyConstraint)), key=lambda c: str(c.name)
-    )
-
-
 def _rebuilt_indexes() -> list[Any]:
     """The indexes a bulk write drops and re-creates: all but the partial index of closed rows.
 
@@ -326,22 +319,15 @@ def _rebuilt_indexes() -> list[Any]:
 
 
 def _drop_secondary(conn: Any) -> None:
-    """Drop the indexes of `_rebuilt_indexes` (and on PostgreSQL the foreign key)."""
+    """Drop the indexes of `_rebuilt_indexes`."""
     for index in _rebuilt_indexes():
         conn.execute(DropIndex(index))
-    if conn.dialect.name == "postgresql":
-        # SQLite cannot switch foreign keys off inside a transaction; its check is a primary-key probe
-        for fk in _foreign_keys():
-            conn.execute(DropConstraint(fk))
 
 
 def _create_secondary(conn: Any) -> None:
     """Re-create what `_drop_secondary` dropped, exactly as the model declares it, and refresh statistics."""
     for index in _rebuilt_indexes():
         conn.execute(CreateIndex(index))
-    if conn.dialect.name == "postgresql":
-        for fk in _foreign_keys():
-            conn.execute(AddConstraint(fk))
     if conn.dialect.name == "sqlite":
         conn.execute(text("PRAGMA analysis_limit=1000"))  # sampled: 0.1 s instead of 2 s at 9M rows
     conn.execute(text(f"ANALYZE {assignments.name}"))
