@@ -25,39 +25,42 @@ def _create_temp_as(element: CreateTempTableAs, compiler: Any, **kw: Any) -> str
     return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.query, **kw)}"
 
 
-class json_object(FunctionElement[Any]):
+class DialectFunction(FunctionElement[Any]):
+    """A function that SQLite and PostgreSQL spell differently: `name` on SQLite, `postgresql_name` there."""
+
+    inherit_cache = True
+    postgresql_name = ""
+
+
+def _arguments(element: DialectFunction, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clause_expr, **kw))[1:-1]
+
+
+@compiles(DialectFunction)
+def _dialect_function(element: DialectFunction, compiler: Any, **kw: Any) -> str:
+    return f"{element.name}({_arguments(element, compiler, **kw)})"
+
+
+@compiles(DialectFunction, "postgresql")
+def _dialect_function_pg(element: DialectFunction, compiler: Any, **kw: Any) -> str:
+    return f"{element.postgresql_name or element.name}({_arguments(element, compiler, **kw)})"
+
+
+class json_object(DialectFunction):
     """A JSON object from alternating literal keys and values (json_object / json_build_object)."""
 
     inherit_cache = True
     name = "json_object"
+    postgresql_name = "json_build_object"
 
 
-@compiles(json_object)
-def _json_object_sqlite(element: json_object, compiler: Any, **kw: Any) -> str:
-    return f"json_object({compiler.process(element.clause_expr, **kw)[1:-1]})"
-
-
-@compiles(json_object, "postgresql")
-def _json_object_pg(element: json_object, compiler: Any, **kw: Any) -> str:
-    return f"json_build_object({compiler.process(element.clause_expr, **kw)[1:-1]})"
-
-
-class text_format(FunctionElement[str]):
+class text_format(DialectFunction):
     """printf-style text from a `%s` template: NULL arguments print as '' (printf / format)."""
 
     type = String()
     inherit_cache = True
     name = "printf"
-
-
-@compiles(text_format)
-def _text_format_sqlite(element: text_format, compiler: Any, **kw: Any) -> str:
-    return f"printf({compiler.process(element.clause_expr, **kw)[1:-1]})"
-
-
-@compiles(text_format, "postgresql")
-def _text_format_pg(element: text_format, compiler: Any, **kw: Any) -> str:
-    return f"format({compiler.process(element.clause_expr, **kw)[1:-1]})"
+    postgresql_name = "format"
 
 
 def json_pairs(columns: list[str], source: Any) -> list[Any]:
