@@ -117,7 +117,7 @@ def _evaluate_and_write(
     Returns how many customers were evaluated and what the run changed.
     """
     conn = session.connection()
-    tally = Tally({tag: n for tag, n in sorted(before.items()) if n}, 0, 0, 0, [])
+    tally = Tally(_nonzero(before), 0, 0, 0, [])
     materialise(conn, plan)
     ev = evaluation_table(plan)
     total = conn.scalar(select(func.count()).select_from(ev)) or 0
@@ -195,12 +195,17 @@ def _tally(session: Session, run_id: int, before: dict[str, int], bulk: bool) ->
             after[tag] = after.get(tag, 0) + opened.get(tag, 0) - closed.get(tag, 0)
     total, sample = repository.moves(session, moved, run_id, MOVES_SAMPLE)
     return Tally(
-        {tag: n for tag, n in sorted(after.items()) if n},
+        _nonzero(after),
         sum(opened.values()),
         sum(closed.values()),
         total,
         sample,
     )
+
+
+def _nonzero(counts: dict[str, int]) -> dict[str, int]:
+    """Counts per tag in tag order, without the tags at zero (as the run record keeps them)."""
+    return {tag: n for tag, n in sorted(counts.items()) if n}
 
 
 def _use_bulk(conn: Any, n_changed: int) -> bool:
@@ -249,36 +254,15 @@ def _write_diff(
         )
         .values(valid_to=literal(now, UTCDateTime), closed_by=f"run:{run_id}", closed_run_id=run_id)
     )
-    holds_any = True
+    held: Any = None
     if bulk:
-        conn.execute(text(f"DROP TABLE IF EXISTS {OPEN_TABLE}"))
-        conn.execute(
-            CreateTempTableAs(
-                OPEN_TABLE,
-                select(assignments.c.customer_id, assignments.c.tag_code).where(
-                    assignments.c.valid_to.is_(None), assignments.c.customer_id.in_(select(src.c.customer_id))
-                ),
-            )
-        )
-        conn.execute(text(f"CREATE INDEX ix_{OPEN_TABLE} ON {OPEN_TABLE} (customer_id, tag_code)"))
-        held = table(OPEN_TABLE, column("customer_id"), column("tag_code"))
-        holds_any = conn.scalar(select(held.c.customer_id).limit(1)) is not None
+        held = _copy_open_rows(conn, src)
         _drop_secondary(conn)
-    is_open: list[Any] = []
-    for n in range(len(plan.slots)):
-        tag = plan.tag(src, n)
-        if bulk and not holds_any:
-            is_open.append(false())  # a first run: nobody holds a tag yet, so there is nothing to probe
-        elif bulk:
-            is_open.append(
-                select(held.c.customer_id)
-                .where(held.c.customer_id == src.c.customer_id, held.c.tag_code == tag)
-                .exists()
-            )
-        else:
-            is_open.append(repository.holds(src.c.customer_id, tag))
+    opens = [
+        and_(src.c[f"r_{n}"].is_not(None), not_(_already_open(src, plan.tag(src, n), bulk, held)))
+        for n in range(len(plan.slots))
+    ]
     # who the run moves: a customer given a tag it does not hold, or one whose tag was closed above
-    opens = [and_(src.c[f"r_{n}"].is_not(None), not_(is_open[n])) for n in range(len(plan.slots))]
     conn.execute(text(f"DROP TABLE IF EXISTS {MOVED_TABLE}"))
     conn.execute(
         CreateTempTableAs(
@@ -307,6 +291,38 @@ def _write_diff(
     if bulk:
         _create_secondary(conn)
         conn.execute(text(f"DROP TABLE {OPEN_TABLE}"))
+
+
+def _copy_open_rows(conn: Any, src: Any) -> Any:
+    """Copy the open assignments of `src`'s customers to an indexed temporary table; None if there are none."""
+    conn.execute(text(f"DROP TABLE IF EXISTS {OPEN_TABLE}"))
+    conn.execute(
+        CreateTempTableAs(
+            OPEN_TABLE,
+            select(assignments.c.customer_id, assignments.c.tag_code).where(
+                assignments.c.valid_to.is_(None), assignments.c.customer_id.in_(select(src.c.customer_id))
+            ),
+        )
+    )
+    conn.execute(text(f"CREATE INDEX ix_{OPEN_TABLE} ON {OPEN_TABLE} (customer_id, tag_code)"))
+    held = table(OPEN_TABLE, column("customer_id"), column("tag_code"))
+    return held if conn.scalar(select(held.c.customer_id).limit(1)) is not None else None
+
+
+def _already_open(src: Any, tag: Any, bulk: bool, held: Any) -> Any:
+    """Whether `src`'s customer already holds `tag`: in the live table, or in bulk in the copied open rows.
+
+    A bulk run with nothing held (a first run) has nothing to probe.
+    """
+    if not bulk:
+        return repository.holds(src.c.customer_id, tag)
+    if held is None:
+        return false()
+    return (
+        select(held.c.customer_id)
+        .where(held.c.customer_id == src.c.customer_id, held.c.tag_code == tag)
+        .exists()
+    )
 
 
 def _rebuilt_indexes() -> list[Any]:
