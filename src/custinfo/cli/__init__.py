@@ -26,6 +26,7 @@ from custinfo.core.db import make_engine
 from custinfo.core.errors import DomainError
 from custinfo.core.problems import problem
 from custinfo.security.crypto import KeyRingError
+from custinfo.security.storage import prepare_sqlite_file, private_directory, storage_warnings
 
 console = Console(highlight=False, soft_wrap=True)
 error_console = Console(stderr=True, highlight=False)
@@ -76,7 +77,8 @@ def open_database(settings: Settings) -> Engine:
     """An engine for the configured database, checked by connecting (CliError when unreachable)."""
     url = settings.effective_database_url
     if url.startswith("sqlite"):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(settings.data_dir)
+        prepare_sqlite_file(url)
     engine = make_engine(url)
     try:
         with engine.connect():
@@ -86,6 +88,12 @@ def open_database(settings: Settings) -> Engine:
         reason = _first_line(str(error.orig)) or type(error.orig).__name__
         raise CliError(f"cannot connect to the database {safe_url(url)}: {reason}") from error
     return engine
+
+
+def warn_about_storage(settings: Settings) -> None:
+    """Print a warning for each way the database or the key file is exposed on disk."""
+    for warning in storage_warnings(settings):
+        error_console.print(f"Warning: {warning}", markup=False, soft_wrap=True)
 
 
 def explain(error: BaseException) -> str | None:

@@ -11,13 +11,14 @@ from sqlalchemy.engine import Engine
 
 from custinfo.auth.models import User
 from custinfo.auth.service import create_user
-from custinfo.cli import console, handles_errors, load_settings, open_database, safe_url
+from custinfo.cli import console, handles_errors, load_settings, open_database, safe_url, warn_about_storage
 from custinfo.config import Settings
 from custinfo.core.db import make_session_factory
 from custinfo.core.schema import upgrade
 from custinfo.core.uow import Actor, unit_of_work
 from custinfo.security import crypto
 from custinfo.security.passwords import password_problems
+from custinfo.security.storage import private_directory
 
 ADMIN_USERNAME = "admin"
 
@@ -40,7 +41,7 @@ def generate_password() -> str:
 
 def initialise(settings: Settings, admin_password: str | None = None) -> InitResult:
     """Create the data directory, bring the schema to the newest revision, create `admin` if missing."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)
     crypto.configure(settings, create=True)
     engine = open_database(settings)
     upgrade(engine)
@@ -62,6 +63,7 @@ def init(
     settings = load_settings()
     result = initialise(settings, admin_password)
     console.print(f"Database ready: {safe_url(settings.effective_database_url)}")
+    warn_about_storage(settings)
     if result.admin_password is None:
         note = " (--admin-password ignored)" if admin_password else ""
         console.print(f"Admin account '{ADMIN_USERNAME}' already exists; its password is unchanged{note}.")

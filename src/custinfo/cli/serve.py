@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from custinfo.app import create_app
-from custinfo.cli import CliError, console, handles_errors, load_settings, open_database
+from custinfo.cli import CliError, console, handles_errors, load_settings, open_database, warn_about_storage
 from custinfo.config import Settings
 
 
@@ -16,6 +16,7 @@ def run_server(settings: Settings, engine: Engine, host: str, port: int) -> None
     """Serve the app on host:port until interrupted."""
     if not inspect(engine).has_table("alembic_version"):
         raise CliError("the database has no schema yet: run `custinfo init` first")
+    warn_about_storage(settings)
     console.print(f"Serving custinfo at http://{host}:{port}/ (API: http://{host}:{port}/api/v1/docs)")
     # The job worker and scheduler run with the app; operators without a server use cron: `custinfo jobs run`.
     uvicorn.run(create_app(settings, engine=engine, run_jobs=True), host=host, port=port, log_level="info")

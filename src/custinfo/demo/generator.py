@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -670,7 +671,10 @@ class SubprocessRows:
         context: Any = multiprocessing.get_context("fork" if fork else "spawn")
         channel: Any = context.Queue(maxsize=3)
         child = context.Process(
-            target=_produce, args=(self.options, self.batch_size, channel), name="demo-rows", daemon=True
+            target=_produce,
+            args=(self.options, self.batch_size, channel, os.getpid()),
+            name="demo-rows",
+            daemon=True,
         )
         child.start()
         try:
@@ -696,16 +700,34 @@ class SubprocessRows:
             channel.close()
 
 
-def _produce(options: dict[str, Any], batch_size: int, channel: Any) -> None:
+def _hand_over(channel: Any, message: tuple[Any, ...], parent: int) -> None:
+    """Put a message on the queue, leaving at once if the parent is gone.
+
+    `daemon=True` ends the child only when the parent exits normally; a parent
+    killed (SIGKILL, SIGTERM, a closed terminal) would leave it blocked on a full
+    queue forever, so it watches whether it has been handed to another parent.
+    """
+    while True:
+        try:
+            channel.put(message, timeout=PARENT_CHECK_SECONDS)
+            return
+        except queue.Full:
+            if os.getppid() != parent:
+                os._exit(1)
+
+
+def _produce(options: dict[str, Any], batch_size: int, channel: Any, parent: int) -> None:
     try:
         producer = DemoRows(**options)
         for done, rows in producer.batches(batch_size):
-            channel.put(("rows", done, rows))
-        channel.put(("done", dict(producer.row_counts), dict(producer.archetype_counts)))
+            _hand_over(channel, ("rows", done, rows), parent)
+        _hand_over(channel, ("done", dict(producer.row_counts), dict(producer.archetype_counts)), parent)
     except Exception as exc:  # reported to the parent, which raises it
-        channel.put(("error", f"{type(exc).__name__}: {exc}"))
+        _hand_over(channel, ("error", f"{type(exc).__name__}: {exc}"), parent)
 
 
+# How often a child blocked on a full queue checks that its parent is still there.
+PARENT_CHECK_SECONDS = 0.5
 # Below this many customers the child process costs more (interpreter start-up) than it saves.
 SUBPROCESS_THRESHOLD = 20_000
 
