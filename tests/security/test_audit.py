@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests.factories import make_customer
 from typer.testing import CliRunner
 
-from custinfo.audit import chain
+from custinfo.audit import anchor, chain
 from custinfo.audit.models import AuditEntry
 from custinfo.auth.models import User
 from custinfo.cli.main import app as cli
@@ -143,11 +143,13 @@ def test_postgres_application_role_may_not_update_audit_rows(
 
 
 def test_cli_verify_exit_codes(own_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTINFO_DATABASE_URL", own_engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("CUSTINFO_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CUSTINFO_AUDIT_ANCHOR_FILE")
+    monkeypatch.setattr(anchor, "_path", tmp_path / "audit-anchor.jsonl")
     with unit_of_work(make_session_factory(own_engine), Actor("admin", role="admin")) as s:
         for i in range(3):
             record(s, SensitiveFieldRead(customer_id=i + 1, fields=("address",), level="L3", purpose="view"))
-    monkeypatch.setenv("CUSTINFO_DATABASE_URL", own_engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("CUSTINFO_DATA_DIR", str(tmp_path))
     runner = CliRunner()
     intact = runner.invoke(cli, ["audit", "verify"])
     assert intact.exit_code == 0, intact.output
@@ -157,7 +159,7 @@ def test_cli_verify_exit_codes(own_engine: Engine, tmp_path: Path, monkeypatch: 
         conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"))
     tampered = runner.invoke(cli, ["audit", "verify"])
     assert tampered.exit_code == 1
-    assert "entry 2 was altered" in tampered.output
+    assert "entry 2 was altered (MAC mismatch)" in tampered.output
 
 
 def test_audit_api_filters_and_permissions(client: TestClient, login, session: Session, world) -> None:  # type: ignore[no-untyped-def]
