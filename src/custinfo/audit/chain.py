@@ -92,21 +92,23 @@ def _bounded(value: Any, depth: int) -> Any:
         return value if math.isfinite(value) else str(value)
     if isinstance(value, str):
         return storable(value, TEXT_IN_DETAILS, controls=False)
-    if depth >= DEPTH_IN_DETAILS:
-        return storable(canonical(value), TEXT_IN_DETAILS, controls=False)
+    if isinstance(value, dict | list | tuple | set | frozenset) and depth >= DEPTH_IN_DETAILS:
+        return f"<{type(value).__name__} nested deeper than {DEPTH_IN_DETAILS}>"
     if isinstance(value, dict):
         return {
             storable(key, KEY_IN_DETAILS): _bounded(item, depth + 1)
             for key, item in list(value.items())[:ITEMS_IN_DETAILS]
         }
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_bounded(item, depth + 1) for item in value[:ITEMS_IN_DETAILS]]
+    if isinstance(value, set | frozenset):
+        return sorted(_bounded(str(item), depth + 1) for item in list(value)[:ITEMS_IN_DETAILS])
     return storable(value, TEXT_IN_DETAILS, controls=False)
 
 
 def bounded_details(details: dict[str, Any] | None) -> dict[str, Any]:
     """Details as JSON-native values within the bounds, exactly as the database will return them."""
-    data = _bounded(json.loads(canonical(details or {})), 0)
+    data: dict[str, Any] = _bounded(details or {}, 0)
     if len(canonical(data)) > DETAILS_SIZE:
         return {"omitted": f"details longer than {DETAILS_SIZE} characters", "keys": sorted(data)[:50]}
     return data
