@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 
@@ -120,7 +121,8 @@ def test_admin_revokes_sessions_and_disabling_revokes(
         ("qwertyuiop1", None, {"password.weak"}),
         (" " * 10 + "1a", None, {"password.too_short", "password.whitespace"}),
         (" Qiu-tian-7-shuang", None, {"password.whitespace"}),
-        ("Qiu-tian-7-shuang\t", None, {"password.whitespace"}),
+        ("Qiu-tian-7-shuang\t", None, {"password.whitespace", "password.characters"}),
+        ("Qiu-tian-\x007-shuang", None, {"password.characters"}),
         ("Qiu-tian-7-shuang" * 8, None, {"password.too_long"}),
         ("Qiu-tian-7-shuang", "zhangwei", set()),
     ],
@@ -160,6 +162,21 @@ def test_padded_username_counts_towards_lockout_and_keeps_the_chain_intact(
     assert _token(client, "sales_east2").status_code == 401  # locked, although the password is right
     failed = session.scalars(select(AuditEntry).where(AuditEntry.action == "login.failed")).all()
     assert len(failed) == 6 and {e.actor for e in failed} == {"sales_east2"}
+    assert chain.verify(session.connection()).ok
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("\ud800sales_east1", "wrong-password-1"), ("sales_east1", "wrong\ud800"), ("sales\x00east1", "x\x00y")],
+    ids=["surrogate-name", "surrogate-password", "nul"],
+)
+def test_unstorable_characters_at_sign_in_are_never_a_server_error(
+    client: TestClient, session: Session, world: dict[str, User], username: str, password: str
+) -> None:
+    body = json.dumps({"username": username, "password": password})  # escapes a lone surrogate as \ud800
+    response = client.post(TOKEN, content=body, headers={"Content-Type": "application/json"})
+    # 401 from the sign-in itself, or 422 where the edge refuses control characters first; never 500.
+    assert response.status_code in (401, 422), response.text
     assert chain.verify(session.connection()).ok
 
 

@@ -48,7 +48,7 @@ def username_problems(username: str) -> list[str]:
         return ["field.required"]
     if len(username) > USERNAME_MAX:
         return ["username.too_long"]
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in username):
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in username):
         return ["username.characters"]
     return []
 

@@ -23,6 +23,7 @@ from custinfo.auth.deps import SESSION_COOKIE, DbSession, WebPrincipal, language
 from custinfo.auth.events import LoginAttempted
 from custinfo.auth.policy import Principal
 from custinfo.auth.service import (
+    USERNAME_MAX,
     SignInRefused,
     authenticate,
     issue_session,
@@ -108,7 +109,7 @@ def _login_page(
         status_code=status_code,
         csrf_token=_login_token(request, nonce),
         next_url=next_url,
-        username=username,
+        username=username[:USERNAME_MAX],
         error=error,
     )
     response.set_cookie(

@@ -48,7 +48,10 @@ def anchor() -> None:
     engine.dispose()
     if not result.ok:
         _report_failure(result.checked, result.bad_seq, result.reason)
-    if result.checked == 0 or (latest is not None and latest.seq == result.checked):
+    if result.checked == 0:
+        console.print("Nothing to anchor: the audit log is empty.")
+        return
+    if latest is not None and latest.seq == result.checked:
         console.print(f"Nothing to anchor: {path} already records entry {result.checked}.")
         return
     audit_anchor.append(path, audit_anchor.Anchor(result.checked, result.head))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
@@ -29,6 +31,9 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+    except UnicodeEncodeError:
+        # A lone surrogate cannot be encoded, so no stored password can contain one.
+        return False
 
 
 # Passwords that pass the length and letters+digits rules yet head every leaked-password list.
@@ -46,7 +51,7 @@ COMMON_PASSWORDS = frozenset(
 
 
 def password_problems(password: str, username: str | None = None) -> list[str]:
-    """Rule keys the password breaks: length, whitespace, letters and digits, username, common, zxcvbn score."""
+    """Rule keys the password breaks: length, whitespace, characters, letters and digits, username, common, strength."""
     problems = []
     if len(password.strip()) < MIN_LENGTH:
         problems.append("password.too_short")
@@ -54,6 +59,8 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
         problems.append("password.too_long")
     if password != password.strip():
         problems.append("password.whitespace")
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in password):
+        problems.append("password.characters")
     if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
         problems.append("password.letters_and_digits")
     lowered = password.lower()
