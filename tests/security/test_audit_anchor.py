@@ -3,6 +3,7 @@ documented case that is not detected (docs/security.md lists both), and migratio
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from custinfo.core.db import make_session_factory, utcnow
 from custinfo.core.schema import alembic_config
 from custinfo.core.uow import Actor, record, unit_of_work
 from custinfo.protection.events import SensitiveFieldRead
+from custinfo.security import crypto
 
 Sealer = Callable[[dict[str, Any], str], str]
 
@@ -228,3 +230,17 @@ def test_migration_reseals_a_legacy_chain(own_engine: Engine, break_at: int | No
     assert last.action == "audit.resealed"
     assert last.details == {"scheme": "hmac-sha256", "entries": 3, "legacy_check": finding}
     assert actors[:3] == ["user1", "mallory" if break_at else "user2", "user3"]  # what entries say is kept
+
+
+def test_a_key_file_from_before_the_audit_key_gets_one_once(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    old = crypto.KeyRing.generate(path)
+    old.save()
+    data = json.loads(path.read_text())
+    del data["audit_key"]
+    path.write_text(json.dumps(data))
+    first = crypto.KeyRing.load(path)
+    second = crypto.KeyRing.load(path)
+    assert len(first.audit_key) == crypto.KEY_BYTES and first.audit_key == second.audit_key
+    assert first.keys == old.keys and first.index_key == old.index_key  # the field keys are untouched
+    assert json.loads(path.read_text())["audit_key"]

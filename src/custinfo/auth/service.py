@@ -232,7 +232,8 @@ def get_user(session: Session, user_id: int) -> User:
 
 def user_by_username(session: Session, username: str) -> User:
     """Look up a user by username (404 if absent)."""
-    user = repository.user_named(session, normalise_username(username))
+    name = normalise_username(username)
+    user = repository.user_named(session, name) if not username_problems(name) else None
     if user is None:
         raise NotFound("error.not_found")
     return user
