@@ -35,6 +35,7 @@ BACKENDS = ["sqlite", "postgresql"]
 # Encrypted columns need a key ring: one temporary key file for the whole run, never an operator's.
 TEST_KEY_FILE = Path(tempfile.mkdtemp(prefix="custinfo-keys-")) / "keys.json"
 os.environ["CUSTINFO_KEY_FILE"] = str(TEST_KEY_FILE)
+os.environ["CUSTINFO_AUDIT_ANCHOR_FILE"] = str(TEST_KEY_FILE.with_name("audit-anchor.jsonl"))
 ensure_key_file(TEST_KEY_FILE)
 
 

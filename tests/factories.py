@@ -16,7 +16,7 @@ from custinfo.customers.identifiers import make_credit_code
 from custinfo.customers.models import Contact, Customer
 from custinfo.security.passwords import hash_password
 
-DEFAULT_PASSWORD = "Passw0rd-test"
+DEFAULT_PASSWORD = "Passw0rd-test-7Qiu"  # strong enough for the password policy (zxcvbn score 3+)
 _HASH = hash_password(DEFAULT_PASSWORD)
 _seq = itertools.count(1)
 

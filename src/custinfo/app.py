@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from custinfo import __version__, bootstrap
 from custinfo.activity.api import router as activity_api
+from custinfo.audit import anchor as audit_anchor
 from custinfo.audit.api import router as audit_api
 from custinfo.auth.api import router as auth_api
 from custinfo.auth.deps import language_of
@@ -88,6 +89,7 @@ def create_app(
     """
     settings = settings or Settings()
     crypto.configure(settings)
+    audit_anchor.configure(settings)
     log_hygiene.install()
     engine = engine or make_engine(settings.effective_database_url)
     app = FastAPI(

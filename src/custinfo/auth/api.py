@@ -11,14 +11,16 @@ from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
 from custinfo.auth.events import LoginAttempted, PermissionChanged
 from custinfo.auth.policy import Permission, require
 from custinfo.auth.service import (
+    SignInRefused,
     authenticate,
     issue_session,
+    normalise_username,
     parse_scopes,
     revoke_session,
     revoke_user_sessions,
     user_by_username,
 )
-from custinfo.core.errors import FieldError, Invalid, Unauthenticated
+from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.uow import record
 
 router = APIRouter(tags=["auth"])
@@ -98,12 +100,14 @@ async def token(request: Request, session: DbSession) -> TokenOut:
     scopes = parse_scopes(scope)
     try:
         user = authenticate(session, username, password)
-    except Unauthenticated as error:
+    except SignInRefused as error:
         # The failure counter and the audit entry (per-address throttling reads it) must survive
         # the error response, or lock-out would never trigger.
         record(
             session,
-            LoginAttempted(username=username, succeeded=False, channel="api", reason=error.detail_key),
+            LoginAttempted(
+                username=normalise_username(username), succeeded=False, channel="api", reason=error.reason
+            ),
         )
         raise error.keeping_writes() from None
     record(session, LoginAttempted(username=user.username, succeeded=True, channel="api"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ipaddress
+from collections.abc import Iterator, Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,9 +19,41 @@ from custinfo.core.uow import Actor, unit_of_work
 SESSION_COOKIE = "custinfo_session"
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _trusted(address: str, proxies: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip.version == net.version and ip in net for net in proxies)
+
+
+def forwarded_client(peer: str | None, forwarded_for: str | None, proxies: Sequence[Network]) -> str | None:
+    """The client's address: the peer, unless the peer is a trusted proxy and X-Forwarded-For names one.
+
+    The header is read from the right (the entry the nearest proxy added) past further trusted proxies;
+    the first entry that is not one is the client. A spoofed entry further left is never reached.
+    """
+    if peer is None or not forwarded_for or not _trusted(peer, proxies):
+        return peer
+    for hop in reversed(forwarded_for.split(",")):
+        candidate = hop.strip()
+        try:
+            candidate = str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return peer
+        if not _trusted(candidate, proxies):
+            return candidate
+    return peer
+
+
 def client_address(request: Request) -> str | None:
-    """The caller's address, for history and audit."""
-    return request.client.host if request.client else None
+    """The caller's address, for history, audit and per-address throttling."""
+    peer = request.client.host if request.client else None
+    settings: Settings = request.app.state.settings
+    return forwarded_client(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxy_networks)
 
 
 def get_uow(request: Request) -> Iterator[Session]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,6 +26,31 @@ LOCKOUT = timedelta(minutes=15)
 MAX_FAILED_PER_ADDRESS = 20
 ADDRESS_WINDOW = timedelta(minutes=15)
 SCOPES = ("read", "write")
+USERNAME_MAX = 64
+
+
+class SignInRefused(Unauthenticated):
+    """A refused sign-in: the caller sees `detail_key`; the audit log records the real `reason`."""
+
+    def __init__(self, detail_key: str, reason: str | None = None) -> None:
+        super().__init__(detail_key)
+        self.reason = reason or detail_key
+
+
+def normalise_username(raw: str) -> str:
+    """The one form of a username used to store, look up and audit it: NFKC, no surrounding whitespace."""
+    return unicodedata.normalize("NFKC", raw).strip()
+
+
+def username_problems(username: str) -> list[str]:
+    """Rule keys a (normalised) username breaks: required, at most 64 characters, no control characters."""
+    if not username:
+        return ["field.required"]
+    if len(username) > USERNAME_MAX:
+        return ["username.too_long"]
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in username):
+        return ["username.characters"]
+    return []
 
 
 @dataclass(frozen=True)
@@ -49,27 +75,34 @@ def principal_of(user: User) -> Principal:
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
-    """Check credentials; five failures lock the account for 15 minutes, twenty from one address throttle it."""
+    """Check credentials; five failures lock the account for 15 minutes, twenty from one address throttle it.
+
+    `username` is normalised here. An unknown account, a wrong password and a locked account all give
+    the same answer after the same work (one Argon2 verification), so the answer does not tell which
+    usernames exist; the audit log keeps the real reason (`SignInRefused.reason`).
+    """
     address = actor_of(session).address if session.info.get("actor") else None
     if (
         address
         and audit_service.failed_logins_from(session, address, ADDRESS_WINDOW) >= MAX_FAILED_PER_ADDRESS
     ):
-        raise Unauthenticated("auth.throttled")
-    user = repository.user_named(session, username.strip())
+        raise SignInRefused("auth.throttled")
+    name = normalise_username(username)
+    user = repository.user_named(session, name) if not username_problems(name) else None
     now = utcnow()
     if user is None:
         verify_password(DUMMY_HASH, password)
-        raise Unauthenticated("auth.bad_credentials")
+        raise SignInRefused("auth.bad_credentials")
     if user.locked_until is not None and user.locked_until > now:
-        raise Unauthenticated("auth.locked")
+        verify_password(user.password_hash, password)
+        raise SignInRefused("auth.bad_credentials", reason="auth.locked")
     if not user.is_active or not verify_password(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until = now + LOCKOUT
             user.failed_logins = 0
         session.flush()
-        raise Unauthenticated("auth.bad_credentials")
+        raise SignInRefused("auth.bad_credentials")
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
@@ -167,10 +200,8 @@ def create_user(
     check_policy: bool = True,
 ) -> User:
     """Create a user; validates role, username and the password policy."""
-    errors: list[FieldError] = []
-    username = username.strip()
-    if not username or len(username) > 64:
-        errors.append(FieldError("username", "field.required"))
+    username = normalise_username(username)
+    errors = [FieldError("username", rule, {"max": USERNAME_MAX}) for rule in username_problems(username)]
     if role not in ROLES:
         errors.append(FieldError("role", "vocabulary.unknown", {"allowed": ", ".join(ROLES)}))
     if check_policy:
@@ -201,7 +232,8 @@ def get_user(session: Session, user_id: int) -> User:
 
 def user_by_username(session: Session, username: str) -> User:
     """Look up a user by username (404 if absent)."""
-    user = repository.user_named(session, username)
+    name = normalise_username(username)
+    user = repository.user_named(session, name) if not username_problems(name) else None
     if user is None:
         raise NotFound("error.not_found")
     return user

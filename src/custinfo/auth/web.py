@@ -22,7 +22,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from custinfo.auth.deps import SESSION_COOKIE, DbSession, WebPrincipal, language_of, settings_of
 from custinfo.auth.events import LoginAttempted
 from custinfo.auth.policy import Principal
-from custinfo.auth.service import authenticate, issue_session, resolve_session, revoke_session
+from custinfo.auth.service import (
+    USERNAME_MAX,
+    SignInRefused,
+    authenticate,
+    issue_session,
+    normalise_username,
+    resolve_session,
+    revoke_session,
+)
 from custinfo.core.errors import NotPermitted, Unauthenticated
 from custinfo.core.i18n import LANGUAGES, translate
 from custinfo.core.uow import record
@@ -101,7 +109,7 @@ def _login_page(
         status_code=status_code,
         csrf_token=_login_token(request, nonce),
         next_url=next_url,
-        username=username,
+        username=username[:USERNAME_MAX],
         error=error,
     )
     response.set_cookie(
@@ -146,7 +154,7 @@ def login_form(request: Request, session: DbSession, next: str | None = None) ->
 def login(request: Request, session: DbSession, form: FormFields) -> Response:
     """Check the credentials and start a web session; errors re-show the form in the user's language."""
     target = _after_login(form.get("next"))
-    username = form.get("username", "").strip()
+    username = normalise_username(form.get("username", ""))
     nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     sent = form.get("csrf_token", "")
     language = language_of(request)
@@ -159,10 +167,8 @@ def login(request: Request, session: DbSession, form: FormFields) -> Response:
     try:
         # A failed attempt is counted by the service and committed with this request (lock-out needs it).
         user = authenticate(session, username, form["password"])
-    except Unauthenticated as exc:
-        record(
-            session, LoginAttempted(username=username, succeeded=False, channel="web", reason=exc.detail_key)
-        )
+    except SignInRefused as exc:
+        record(session, LoginAttempted(username=username, succeeded=False, channel="web", reason=exc.reason))
         return _login_page(request, nonce, target, username, translate(exc.detail_key, language), 401)
     record(session, LoginAttempted(username=user.username, succeeded=True, channel="web"))
     lifetime = timedelta(hours=settings_of(request).session_hours)

@@ -19,7 +19,15 @@ def run_server(settings: Settings, engine: Engine, host: str, port: int) -> None
     warn_about_storage(settings)
     console.print(f"Serving custinfo at http://{host}:{port}/ (API: http://{host}:{port}/api/v1/docs)")
     # The job worker and scheduler run with the app; operators without a server use cron: `custinfo jobs run`.
-    uvicorn.run(create_app(settings, engine=engine, run_jobs=True), host=host, port=port, log_level="info")
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app trusts only
+    # CUSTINFO_TRUSTED_PROXIES (auth.deps.client_address).
+    uvicorn.run(
+        create_app(settings, engine=engine, run_jobs=True),
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 @handles_errors

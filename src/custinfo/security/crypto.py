@@ -11,16 +11,19 @@ yet on the current key. The associated data binds a value to its table and
 column ("customers.id_number"), so a ciphertext copied into another column does
 not decrypt. The blind-index key is separate from the encryption keys and is
 never rotated by `keys rotate` (rotating it would mean recomputing every index).
+The audit key seals the audit log's chain (HMAC-SHA256); it is never rotated either,
+and a key file written before it existed gets one the first time it is loaded.
 
 Key ring file (JSON, mode 0600)::
 
     {"format": 1, "current": 2, "keys": {"1": {"key": "<b64 32 bytes>", "created": "..."}, ...},
-     "index_key": "<b64 32 bytes>"}
+     "index_key": "<b64 32 bytes>", "audit_key": "<b64 32 bytes>"}
 """
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import hmac
 import json
@@ -69,6 +72,7 @@ class KeyRing:
     keys: dict[int, bytes]
     current: int
     index_key: bytes
+    audit_key: bytes = b""
     path: Path | None = None
     created: dict[int, str] = field(default_factory=dict)
     _stamp: tuple[int, int] | None = None
@@ -82,6 +86,7 @@ class KeyRing:
             keys={1: secrets.token_bytes(KEY_BYTES)},
             current=1,
             index_key=secrets.token_bytes(KEY_BYTES),
+            audit_key=secrets.token_bytes(KEY_BYTES),
             path=path,
             created={1: _now()},
         )
@@ -91,7 +96,26 @@ class KeyRing:
         """Read a key ring file (KeyRingError when it is absent or malformed)."""
         ring = cls(keys={}, current=0, index_key=b"", path=path)
         ring._read()
+        if not ring.audit_key:
+            ring._add_audit_key()
         return ring
+
+    def _add_audit_key(self) -> None:
+        """Give a key file from before the audit key one, under a lock so concurrent starts agree on it."""
+        assert self.path is not None
+        lock_path = self.path.with_name(f".{self.path.name}.lock")
+        try:
+            descriptor = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+            with os.fdopen(descriptor, "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self._read()
+                if not self.audit_key:
+                    self.audit_key = secrets.token_bytes(KEY_BYTES)
+                    self.save()
+        except OSError as error:
+            raise KeyRingError(
+                f"key file {self.path} has no audit key and one cannot be added: {error.strerror}"
+            ) from None
 
     def _read(self) -> None:
         assert self.path is not None
@@ -102,6 +126,7 @@ class KeyRing:
             created = {int(kid): str(entry.get("created", "")) for kid, entry in data["keys"].items()}
             current = int(data["current"])
             index_key = base64.b64decode(data["index_key"])
+            audit_key = base64.b64decode(data["audit_key"]) if "audit_key" in data else b""
         except FileNotFoundError:
             raise KeyRingError(
                 f"key file {self.path} not found (create it with `custinfo init`, or set CUSTINFO_KEY_FILE)"
@@ -112,9 +137,11 @@ class KeyRing:
             current not in keys
             or any(len(k) != KEY_BYTES for k in keys.values())
             or len(index_key) != KEY_BYTES
+            or len(audit_key) not in (0, KEY_BYTES)
         ):
             raise KeyRingError(f"key file {self.path} is malformed: bad key length or current key id")
         self.keys, self.created, self.current, self.index_key = keys, created, current, index_key
+        self.audit_key = audit_key
         self._stamp = (stat.st_mtime_ns, stat.st_size)
 
     def save(self) -> None:
@@ -129,6 +156,7 @@ class KeyRing:
                 for kid, key in sorted(self.keys.items())
             },
             "index_key": base64.b64encode(self.index_key).decode(),
+            "audit_key": base64.b64encode(self.audit_key).decode(),
         }
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -205,6 +233,12 @@ class KeyRing:
         """Keyed HMAC-SHA256 of a normalised value, for exact lookups and uniqueness (hex)."""
         message = context.encode() + b"\x00" + value.encode("utf-8")
         return hmac.new(self.index_key, message, hashlib.sha256).hexdigest()
+
+    def audit_mac(self, message: bytes) -> str:
+        """Keyed HMAC-SHA256 (hex) that seals one audit-log entry."""
+        if len(self.audit_key) != KEY_BYTES:
+            raise KeyRingError("the key ring holds no audit key (load it from its file)")
+        return hmac.new(self.audit_key, message, hashlib.sha256).hexdigest()
 
 
 def _decode(stored: str) -> bytes:
