@@ -6,7 +6,6 @@ import dataclasses
 import json
 import logging
 import math
-import traceback
 import types
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, MutableMapping
 from contextlib import asynccontextmanager
@@ -300,16 +299,8 @@ def _body_problems(content_type: str, body: bytes) -> list[FieldError]:
 
 
 def _log_unhandled(scope: Scope, error: BaseException) -> None:
-    # Exception messages can quote values (a unique-key DETAIL, a bound parameter): log types and places only.
-    chain: list[str] = []
-    current: BaseException | None = error
-    while current is not None and len(chain) < 6:
-        chain.append(f"{type(current).__module__}.{type(current).__qualname__}")
-        current = current.__cause__ or current.__context__
-    frames = traceback.extract_tb(error.__traceback__)[-10:]
-    where = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames))
     route = getattr(scope.get("route"), "path", None) or "(no route)"
-    logger.error("unhandled %s on %s %s at %s", " from ".join(chain), scope.get("method"), route, where)
+    logger.error("unhandled %s on %s %s", log_hygiene.describe(error), scope.get("method"), route)
 
 
 class EdgeGuard:
