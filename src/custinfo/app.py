@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BeforeValidator
 from sqlalchemy.engine import Engine
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -44,7 +45,7 @@ from custinfo.core.problems import (
     problem,
     status_problem,
 )
-from custinfo.core.types import EARLIEST_DATE, LATEST_DATE, within
+from custinfo.core.types import EARLIEST_DATE, LATEST_DATE, no_timestamps, within
 from custinfo.customers.api import router as customers_api
 from custinfo.jobs.api import router as jobs_api
 from custinfo.jobs.runner import Runner
@@ -123,8 +124,9 @@ def _base_type(annotation: Any) -> Any:
     return annotation
 
 
-# One validator object, so that bounding a shared router's routes again (a second app) adds nothing.
+# One validator object each, so that bounding a shared router's routes again (a second app) adds nothing.
 DATE_RANGE = within(EARLIEST_DATE, LATEST_DATE)
+NOT_A_TIMESTAMP = BeforeValidator(no_timestamps)
 
 
 def _bounded(field: Any) -> Any:
@@ -140,7 +142,7 @@ def _bounded(field: Any) -> Any:
         if not {annotated_types.Le, annotated_types.Lt} & present:
             extra.append(annotated_types.Le(SIGNED_64[1]))
     elif kind in (date, datetime) and DATE_RANGE not in metadata:
-        extra.append(DATE_RANGE)
+        extra += [NOT_A_TIMESTAMP, DATE_RANGE]
     if not extra:
         return field
     bounded_info = info._copy()

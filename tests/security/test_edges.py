@@ -93,10 +93,12 @@ def test_integer_beyond_64_bits_in_path_is_422(client: TestClient, login: Login,
     assert_problem(response, 422, "customer_id", "integer.range")
 
 
-@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31"])
-def test_extreme_date_in_query_is_422(client: TestClient, login: Login, as_of: str) -> None:
-    response = client.get(f"{API}/tags/vip/members", params={"as_of": as_of}, headers=login("admin"))
-    assert_problem(response, 422, "as_of", "date.range")
+@pytest.mark.parametrize(
+    ("as_of", "rule"), [("0001-01-01", "date.range"), ("9999-12-31", "date.range"), ("0", "date.format")]
+)
+def test_extreme_date_in_query_is_422(client: TestClient, login: Login, as_of: str, rule: str) -> None:
+    response = client.get(f"{API}/tags/quality", params={"as_of": as_of}, headers=login("admin"))
+    assert_problem(response, 422, "as_of", rule)
 
 
 @pytest.mark.parametrize(("as_of", "rule"), [(0, "date.format"), ("1970-01-01", "date.range")])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -67,9 +68,16 @@ EARLIEST_AS_OF = date(2000, 1, 1)
 AS_OF_HORIZON = timedelta(days=366)
 
 
-def _no_timestamps(value: Any) -> Any:
+_NUMERIC = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def no_timestamps(value: Any) -> Any:
+    """Refuse a number (or numeric text) where a date is expected, instead of reading it as a timestamp."""
     # Pydantic reads a number as seconds since 1970 (`as_of: 0` is 1970-01-01); a date is written as a date.
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    numeric_text = isinstance(value, str | bytes) and _NUMERIC.fullmatch(
+        value if isinstance(value, str) else value.decode("latin-1")
+    )
+    if (isinstance(value, int | float) and not isinstance(value, bool)) or numeric_text:
         raise PydanticCustomError("date_type", "a date must be written as YYYY-MM-DD")
     return value
 
@@ -101,6 +109,6 @@ def _as_of_in_range(value: date) -> date:
     return value
 
 
-InputDate = Annotated[date, BeforeValidator(_no_timestamps), within(EARLIEST_DATE, LATEST_DATE)]
-InputDateTime = Annotated[datetime, BeforeValidator(_no_timestamps), within(EARLIEST_DATE, LATEST_DATE)]
-AsOfDate = Annotated[date, BeforeValidator(_no_timestamps), AfterValidator(_as_of_in_range)]
+InputDate = Annotated[date, BeforeValidator(no_timestamps), within(EARLIEST_DATE, LATEST_DATE)]
+InputDateTime = Annotated[datetime, BeforeValidator(no_timestamps), within(EARLIEST_DATE, LATEST_DATE)]
+AsOfDate = Annotated[date, BeforeValidator(no_timestamps), AfterValidator(_as_of_in_range)]
