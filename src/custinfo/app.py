@@ -45,7 +45,7 @@ from custinfo.core.problems import (
     problem,
     status_problem,
 )
-from custinfo.core.types import EARLIEST_DATE, LATEST_DATE, no_timestamps, within
+from custinfo.core.types import EARLIEST_DATE, LATEST_DATE, date_text_out_of_range, no_timestamps, within
 from custinfo.customers.api import router as customers_api
 from custinfo.jobs.api import router as jobs_api
 from custinfo.jobs.runner import Runner
@@ -229,7 +229,7 @@ def _field_name(raw: bytes, fallback: str) -> str:
 
 
 def _pairs_problems(raw: bytes, where: str, multiline: bool) -> list[FieldError]:
-    """Rule breaks in name=value pairs (a query string or a form): bad UTF-8 or control characters."""
+    """Rule breaks in name=value pairs (a query string or a form): bad UTF-8, controls, dates out of range."""
     errors = []
     for pair in raw.split(b"&"):
         if not pair:
@@ -242,22 +242,36 @@ def _pairs_problems(raw: bytes, where: str, multiline: bool) -> list[FieldError]
             (unquote_to_bytes(value.replace(b"+", b" ")), multiline),
         ):
             try:
-                rule = text_problem(part.decode("utf-8"), multiline=allow_lines)
+                decoded = part.decode("utf-8")
             except UnicodeDecodeError:
-                rule = "text.encoding"
-            if rule:
-                errors.append(FieldError(field, rule))
+                errors.append(FieldError(field, "text.encoding"))
+                break
+            error = _text_error(field, decoded, allow_lines)
+            if error:
+                errors.append(error)
                 break
     return errors
 
 
+def _text_error(field: str, value: str, multiline: bool) -> FieldError | None:
+    """The edge's rule break in one text: control characters, encoding, or a date outside 1900–2100."""
+    rule = text_problem(value, multiline=multiline)
+    if rule:
+        return FieldError(field, rule)
+    if date_text_out_of_range(value):
+        return FieldError(
+            field, "date.range", {"min": EARLIEST_DATE.isoformat(), "max": LATEST_DATE.isoformat()}
+        )
+    return None
+
+
 def _json_problems(value: Any, path: str, errors: list[FieldError]) -> None:
-    """Rule breaks anywhere in a parsed JSON body: controls, lone surrogates, integers beyond 64 bits."""
+    """Rule breaks anywhere in a parsed JSON body: controls, lone surrogates, dates, integers beyond 64 bits."""
     field = path or "body"
     if isinstance(value, str):
-        rule = text_problem(value, multiline=True)
-        if rule:
-            errors.append(FieldError(field, rule))
+        error = _text_error(field, value, multiline=True)
+        if error:
+            errors.append(error)
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):

@@ -82,6 +82,12 @@ def test_json_body_controls_surrogates_and_huge_integers(client: TestClient, log
     assert {("notes", "text.encoding"), ("version", "integer.range"), ("x", "number.finite")} <= errors
 
 
+def test_year_one_in_a_body_is_422(client: TestClient, login: Login) -> None:
+    body = {"kind": "individual", "name": "张三", "birth_date": "0001-01-01"}
+    response = client.post(f"{API}/customers", json=body, headers=login("admin"))
+    assert_problem(response, 422, "birth_date", "date.range")
+
+
 def test_form_body_nul_is_422(client: TestClient) -> None:
     response = client.post(f"{API}/auth/token", data={"username": "admin\x00", "password": "x"})
     assert_problem(response, 422, "username", "text.control")

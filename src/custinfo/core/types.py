@@ -82,6 +82,16 @@ def no_timestamps(value: Any) -> Any:
     return value
 
 
+# A text that is an ISO date or date-time (what date inputs and JSON clients send).
+_ISO_DATE_TEXT = re.compile(r"\s*([+-]?\d{4,6})-\d{2}-\d{2}([T ][\d:.,]+(Z|z|[+-]\d{2}(:?\d{2})?)?)?\s*")
+
+
+def date_text_out_of_range(value: str) -> bool:
+    """True when `value` is written as an ISO date or date-time whose year is outside the input range."""
+    match = _ISO_DATE_TEXT.fullmatch(value)
+    return match is not None and not EARLIEST_DATE.year <= int(match.group(1)) <= LATEST_DATE.year
+
+
 def within(earliest: date, latest: date) -> Any:
     """A validator refusing dates (or date-times) outside earliest…latest, naming the range."""
 
