@@ -16,6 +16,7 @@ from custinfo.core.db import make_engine
 from custinfo.core.errors import Invalid
 from custinfo.core.fields import FieldSpec, text_problem, validate
 from custinfo.core.fields import text as text_parser
+from custinfo.security import logs as log_hygiene
 
 API = "/api/v1"
 ID_NUMBER = "320213199001012158"
@@ -155,6 +156,19 @@ def test_server_error_is_a_problem_without_values(
     assert any("RuntimeError" in record.getMessage() for record in server_side)
     assert all(ID_NUMBER not in record.getMessage() for record in server_side)
     assert all(record.exc_info is None for record in server_side)
+
+
+def test_server_error_log_keeps_types_not_messages(caplog: pytest.LogCaptureFixture) -> None:
+    log_hygiene.install()
+    try:
+        raise ValueError(f"Key (id_number_bidx)=({ID_NUMBER}) already exists")
+    except ValueError:
+        with caplog.at_level(logging.ERROR):
+            logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+    [record] = [r for r in caplog.records if r.name == "uvicorn.error"]
+    assert "builtins.ValueError" in record.getMessage()
+    assert ID_NUMBER not in caplog.text
+    assert record.exc_info is None
 
 
 def test_engine_errors_never_carry_bound_parameters(engine: Engine, tmp_path: object) -> None:
