@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from custinfo.core.types import AsOfDate
+
 
 class TagOut(BaseModel):
     """A tag of the taxonomy."""
@@ -79,7 +81,7 @@ class PreviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     definition: dict[str, Any]
-    as_of: date | None = None
+    as_of: AsOfDate | None = None
 
 
 class TagImpactOut(BaseModel):
@@ -111,7 +113,7 @@ class RunIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = None
+    as_of: AsOfDate | None = None
 
 
 class RunOut(BaseModel):

@@ -44,7 +44,12 @@ class Timestamped:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout.
+
+    Bound parameters never appear in SQLAlchemy's exception messages or SQL log (`hide_parameters`):
+    they hold searched ID numbers and other customer values.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
     engine = create_engine(url, **kwargs)

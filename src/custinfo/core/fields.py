@@ -7,6 +7,7 @@ and raises `Invalid` with all problems, so nothing is ever half-saved.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -37,14 +38,36 @@ class FieldSpec:
     level: str = "L1"  # sensitivity level (一般 L1 / 重要 L2 / 敏感 L3); the field catalogue can override
 
 
+# C0 and C1 controls and DEL; tab, newline and carriage return only where a text may span lines.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_SINGLE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+SIGNED_64 = (-(2**63), 2**63 - 1)
+
+
+def text_problem(value: str, multiline: bool = False) -> str | None:
+    """The edge rule `value` breaks (a lone surrogate or a control character), or None when it is clean."""
+    if _SURROGATE.search(value):
+        return "text.encoding"
+    if (_CONTROL if multiline else _CONTROL_SINGLE_LINE).search(value):
+        return "text.control"
+    return None
+
+
+def _invisible(char: str) -> bool:
+    # Format characters (zero-width spaces and joiners, bidi overrides, BOM) render as nothing.
+    return unicodedata.category(char) == "Cf"
+
+
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not normalise_input(value))
 
 
 def normalise_input(value: Any) -> Any:
-    """NFKC (full-width → half-width), trim and collapse blanks in text input."""
+    """NFKC (full-width → half-width), drop invisible format characters, trim and collapse blanks."""
     if isinstance(value, str):
-        return " ".join(unicodedata.normalize("NFKC", value).split())
+        visible = "".join(c for c in unicodedata.normalize("NFKC", value) if not _invisible(c))
+        return " ".join(visible.split())
     return value
 
 
