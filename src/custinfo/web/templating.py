@@ -21,8 +21,9 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
+def _money(value: Decimal | str | None) -> str:
+    # A masked value arrives as its mask text: shown as it is, never formatted.
+    return "" if value is None else value if isinstance(value, str) else f"{value:,.2f}"
 
 
 templates.env.filters["money"] = _money
@@ -44,8 +45,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         vocabulary = vocabularies.get(field)
         return vocabulary.label(code, language) if vocabulary else code
 
-    def local_time(value: datetime | None) -> str:
-        return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    def local_time(value: datetime | str | None) -> str:
+        if value is None or isinstance(value, str):  # hidden, or masked by the field view
+            return value or ""
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
     base = {
         "request": request,
