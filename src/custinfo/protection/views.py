@@ -152,7 +152,7 @@ class FieldView:
                 if rule is not None and rule.level in LOGGED_LEVELS and any(v is not None for v in pair):
                     read.setdefault(rule.level, []).append(name)
             elif rule.state == "masked":
-                out[name] = [mask_field(value, rule.type, masks) for value in pair]
+                out[name] = [_masked_again(value, rule.type, masks) for value in pair]
         self._log_reads(customer_id, read)
         return out
 
@@ -176,6 +176,17 @@ class FieldView:
         names = [name for name in self.unreadable(entity, data) if name != "owner"]
         if names:
             raise Invalid([FieldError(name, "field.not_clear") for name in names])
+
+
+def _masked_again(value: Any, kind: str, masks: Mapping[str, Mapping[str, Any]]) -> Any:
+    """A history value masked, unless it was stored masked (L3 values never reach the history in clear).
+
+    Masking a mask again would hide what the mask keeps (1990-**-** → **********).
+    """
+    fill = str((masks.get(kind) or masks.get("text") or {}).get("fill") or "*")
+    if isinstance(value, str) and fill in value:
+        return value
+    return mask_field(value, kind, dict(masks))
 
 
 VIEW_KEY = "field_view"
