@@ -81,7 +81,7 @@ STATE: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "auditor": ({"L1": "hidden", "L2": "hidden", "L3": "hidden"}, {}),
 }
 CATALOGUE = defaults.load("field_levels.json")["fields"]
-UNMASKABLE_TYPES = {"money", "number", "flag"}
+UNMASKABLE_TYPES = {"money", "number", "flag", "date"}
 UNMARKABLE = {
     ("customer", "owner"),  # a username, shared by many customers
     ("customer", "department"),

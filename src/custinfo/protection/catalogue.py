@@ -21,8 +21,9 @@ from custinfo.protection.models import FieldCatalogueVersion
 LEVELS = ("L1", "L2", "L3")
 STATES = ("clear", "masked", "hidden")
 ENTITIES = ("customer", "contact", "need", "order", "contract", "interaction", "engagement")
-# Types whose values cannot carry a mask string: a "masked" value of these is dropped instead.
-UNMASKABLE_TYPES = frozenset({"money", "number", "flag"})
+# Types whose values cannot carry a mask string (the API gives them as numbers, dates, booleans):
+# a "masked" value of these is dropped instead.
+UNMASKABLE_TYPES = frozenset({"money", "number", "flag", "date"})
 MAX_GRANT_DAYS = 90
 
 
