@@ -178,7 +178,7 @@ class FieldView:
             raise Invalid([FieldError(name, "field.not_clear") for name in names])
 
 
-def _masked_again(value: Any, kind: str, masks: Mapping[str, Mapping[str, Any]]) -> Any:
+def _masked_again(value: Any, kind: str, masks: dict[str, dict[str, Any]]) -> Any:
     """A history value masked, unless it was stored masked (L3 values never reach the history in clear).
 
     Masking a mask again would hide what the mask keeps (1990-**-** → **********).
@@ -186,7 +186,7 @@ def _masked_again(value: Any, kind: str, masks: Mapping[str, Mapping[str, Any]])
     fill = str((masks.get(kind) or masks.get("text") or {}).get("fill") or "*")
     if isinstance(value, str) and fill in value:
         return value
-    return mask_field(value, kind, dict(masks))
+    return mask_field(value, kind, masks)
 
 
 VIEW_KEY = "field_view"
