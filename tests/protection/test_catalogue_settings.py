@@ -10,6 +10,7 @@ page, tab and JSON route is requested as every role: none may fail.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -160,3 +161,6 @@ def test_every_screen_renders_under_every_valid_setting(
             headers = {} if route.web else {"Authorization": f"Bearer {api.secret}"}
             response = client.get(route.path, headers=headers, follow_redirects=False)
             assert response.status_code < 500, (setting, role, route.path, response.text[:300])
+            if route.web and response.status_code == 200:  # a withheld value is a dash, never Python's None
+                shown = re.findall(r">\s*None\s*<|\bNone\b(?=[^<>]*<)", response.text)
+                assert not shown, (setting, role, route.path, shown[:3])

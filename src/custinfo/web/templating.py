@@ -26,6 +26,12 @@ def _money(value: Decimal | str | None) -> str:
     return "" if value is None else value if isinstance(value, str) else f"{value:,.2f}"
 
 
+def _finalize(value: Any) -> Any:
+    # A value the field view withholds is None: a page shows nothing there, never the word "None".
+    return "" if value is None else value
+
+
+templates.env.finalize = _finalize
 templates.env.filters["money"] = _money
 templates.env.globals["can"] = can  # menus and buttons follow the same permissions as the routes
 
