@@ -85,7 +85,7 @@ def test_size_coverage_churn_usage(session: Session, world: dict[str, User], cra
 
 
 def test_membership_on_a_past_date(session: Session, world: dict[str, User], crafted: list[int]) -> None:
-    report = quality.quality_report(session, as_principal(world["auditor"]), TODAY - timedelta(days=35))
+    report = quality.quality_report(session, as_principal(world["head_east"]), TODAY - timedelta(days=35))
     vip = row(report, "vip")
     assert (vip.size, vip.entered, vip.left) == (1, 1, 0)  # on that day VIP had just come
 
@@ -135,6 +135,20 @@ def test_accepted_manual_correction_becomes_a_removal_proposal(
         quality.resolve_correction(session, steward, rejected.id, "rejected", "")
     quality.resolve_correction(session, steward, rejected.id, "rejected", "数据无误")
     assert rejected.status == "rejected" and rejected.proposal_id is None
+
+
+def test_figures_and_corrections_count_only_the_callers_department(
+    session: Session, world: dict[str, User], crafted: list[int]
+) -> None:
+    quality.report_correction(session, as_principal(world["sales_east1"]), crafted[3], "value_ordinary", "x")
+    east = row(quality.quality_report(session, as_principal(world["head_east"])), "value_ordinary")
+    assert (east.size, east.open_corrections) == (9, 1)
+    for other in ("head_south", "auditor"):  # the crafted customers are all of the east department
+        report = quality.quality_report(session, as_principal(world[other]))
+        figures = row(report, "value_ordinary")
+        assert (figures.size, figures.population, figures.open_corrections) == (0, 0, 0), other
+        assert quality.list_corrections(session, as_principal(world[other])) == [], other
+    assert len(quality.list_corrections(session, as_principal(world["head_east"]))) == 1
 
 
 def test_reporters_see_only_their_own_corrections(

@@ -29,6 +29,7 @@ from custinfo.classification.schemas import (
 )
 from custinfo.jobs import service as jobs
 from custinfo.jobs.schemas import JobRunOut
+from custinfo.protection.views import view_for
 
 router = APIRouter(tags=["classification"])
 
@@ -106,17 +107,15 @@ def list_runs(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RunPage:
-    """Runs, newest first."""
-    require(principal, Permission.CLASSIFICATION_READ)
-    rows, total = service.list_runs(session, mode, page, size)
+    """Runs the caller may see, newest first; a full run's figures only where the caller sees every customer."""
+    rows, total = service.list_runs(session, principal, mode, page, size)
     return RunPage(items=[RunOut.model_validate(r) for r in rows], total=total)
 
 
 @router.get("/classification/runs/{run_id}", response_model=RunOut)
 def get_run(run_id: int, session: DbSession, principal: ApiPrincipal) -> RunOut:
-    """One run with counts before/after and the customers that moved."""
-    require(principal, Permission.CLASSIFICATION_READ)
-    return RunOut.model_validate(service.get_run(session, run_id))
+    """One run with counts before/after and the customers that moved (only those in the caller's scope)."""
+    return RunOut.model_validate(service.get_run(session, principal, run_id))
 
 
 @router.post("/classification/runs", response_model=JobRunOut, status_code=202)
@@ -139,7 +138,8 @@ def customer_tags(
     as_of: Annotated[date | None, Query(description="Tags held at the end of this day")] = None,
 ) -> list[AssignmentOut]:
     """A customer's tags with the reason for each, in the caller's language."""
-    views = service.customer_tags(session, principal, customer_id, as_of, language_of(request))
+    clear = view_for(session, principal).is_clear
+    views = service.customer_tags(session, principal, customer_id, as_of, language_of(request), clear)
     return [AssignmentOut.model_validate(v) for v in views]
 
 

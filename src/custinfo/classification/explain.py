@@ -1,10 +1,16 @@
 """Explanations in words: the rule that gave a tag, with the feature values it saw.
 
 "年合作金额 612,300.00 元 ≥ 500,000.00 元 → 高价值" / "annual amount 612,300.00 yuan ≥ 500,000.00 yuan → High value".
+
+A feature value is a figure computed from customer fields (`SOURCES`); it is shown
+only to a caller who sees every one of those fields in clear. For anyone else the
+condition keeps the rule's wording without the value ("年合作金额 ≥ 500,000.00 元"),
+and the stored feature values are left out of what is returned.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +20,60 @@ from sqlalchemy.orm import Session
 from custinfo.classification.features import FEATURES, Feature, ratio_value
 from custinfo.classification.models import RuleSetVersion
 from custinfo.classification.repository import AssignmentView
+
+# The customer fields (entity, field) each column feature is computed from; a ratio reads its two columns.
+_ORDER_AMOUNT = (("order", "amount"), ("order", "ordered_on"))
+_ORDER_DATES = (("order", "ordered_on"),)
+_CONTRACTS = (("contract", "status"), ("contract", "signed_on"))
+_INTERACTIONS = (("interaction", "kind"), ("interaction", "occurred_at"))
+_VIEWS = (("engagement", "event_type"), ("engagement", "occurred_at"))
+SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "kind": (),
+    "gender": (("customer", "gender"),),
+    "occupation": (("customer", "occupation"),),
+    "industry": (("customer", "industry"),),
+    "customer_type": (("customer", "customer_type"),),
+    "region_tier": (("customer", "region"),),
+    "employee_count": (("customer", "employee_count"),),
+    "age_years": (("customer", "birth_date"),),
+    "company_age_years": (("customer", "founded_on"),),
+    "annual_amount": (*_ORDER_AMOUNT, ("contract", "amount"), ("contract", "signed_on")),
+    "amount_recent": _ORDER_AMOUNT,
+    "amount_earlier": _ORDER_AMOUNT,
+    "orders_30d": _ORDER_DATES,
+    "orders_90d": _ORDER_DATES,
+    "last_order_days": _ORDER_DATES,
+    "first_order_days": _ORDER_DATES,
+    "tenure_days": (*_ORDER_DATES, ("contract", "signed_on")),
+    "dominant_category": (("order", "category"), *_ORDER_DATES),
+    "active_contracts": (*_CONTRACTS, ("contract", "starts_on"), ("contract", "ends_on")),
+    "negotiating_contracts": _CONTRACTS,
+    "contract_ended_days": (*_CONTRACTS, ("contract", "ends_on"), ("contract", "terminated_on")),
+    "contract_end_date": (*_CONTRACTS, ("contract", "ends_on")),
+    "contract_amount_365d": (("contract", "amount"), ("contract", "signed_on")),
+    "core_need": (("need", "core_need"), ("need", "recorded_at")),
+    "interactions_365d": _INTERACTIONS,
+    "complaints_365d": _INTERACTIONS,
+    "visits_365d": _INTERACTIONS,
+    "contacts_90d": _INTERACTIONS,
+    "online_365d": (*_INTERACTIONS, ("interaction", "channel")),
+    "offline_365d": (*_INTERACTIONS, ("interaction", "channel")),
+    "satisfaction_sum": (("interaction", "satisfaction"), *_INTERACTIONS),
+    "satisfaction_count": (("interaction", "satisfaction"), *_INTERACTIONS),
+    "views_90d": _VIEWS,
+    "new_product_views_90d": (*_VIEWS, ("engagement", "is_new_product")),
+    "popular_views_90d": (*_VIEWS, ("engagement", "product")),
+    "top_view_category_views": (*_VIEWS, ("engagement", "category")),
+}
+ClearTest = Callable[[str, str], bool]  # (entity, field) → does the caller see it in clear
+
+
+def withheld_features(clear: ClearTest) -> frozenset[str]:
+    """Features (columns and ratios) whose value the caller may not see: some source field is not clear."""
+    columns = {name for name, sources in SOURCES.items() if not all(clear(e, f) for e, f in sources)}
+    ratios = {f.name for f in FEATURES.values() if f.type == "ratio" and set(f.columns) & columns}
+    return frozenset(columns | ratios)
+
 
 SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
 PERCENT_RATIOS = frozenset(
@@ -94,39 +154,55 @@ def _seen(feature: Feature, features: dict[str, Any]) -> Any:
     return features.get(feature.name)
 
 
-def condition_text(cond: dict[str, Any], features: dict[str, Any], lang: str) -> str:
-    """One condition in words, with the value seen."""
+def condition_text(
+    cond: dict[str, Any], features: dict[str, Any], lang: str, withheld: Collection[str] = frozenset()
+) -> str:
+    """One condition in words, with the value seen (only the rule's wording for a withheld feature)."""
     words = WORDS[lang]
     if "always" in cond:
         return words["always"]
     if "all" in cond:
-        return words["and"].join(condition_text(c, features, lang) for c in cond["all"])
+        return words["and"].join(condition_text(c, features, lang, withheld) for c in cond["all"])
     if "any" in cond:
-        return "(" + words["or"].join(condition_text(c, features, lang) for c in cond["any"]) + ")"
+        return "(" + words["or"].join(condition_text(c, features, lang, withheld) for c in cond["any"]) + ")"
     if "not" in cond:
-        return words["not"] + "(" + condition_text(cond["not"], features, lang) + ")"
+        return words["not"] + "(" + condition_text(cond["not"], features, lang, withheld) + ")"
     feature = FEATURES[cond["feature"]]
-    seen = _value(feature, _seen(feature, features), lang, from_rule=False)
     label, op = _label(feature, lang), cond["op"]
+    if feature.name not in withheld:
+        label = f"{label} {_value(feature, _seen(feature, features), lang, from_rule=False)}"
     if op in ("is_null", "not_null"):
-        return f"{label} {words[op]}"
+        return f"{_label(feature, lang)} {words[op]}"
     if op == "between":
         low, high = (_value(feature, v, lang, from_rule=True) for v in cond["value"])
-        return f"{label} {seen} {words['between']} {low}–{high}"
+        return f"{label} {words['between']} {low}–{high}"
     if op in ("in", "not_in"):
         listed = "、".join(str(v) for v in cond["value"])
-        return f"{label} {seen} {words[op]} {{{listed}}}"
-    return f"{label} {seen} {SYMBOLS[op]} {_value(feature, cond['value'], lang, from_rule=True)}"
+        return f"{label} {words[op]} {{{listed}}}"
+    return f"{label} {SYMBOLS[op]} {_value(feature, cond['value'], lang, from_rule=True)}"
 
 
-def explain_rule(rule: dict[str, Any], features: dict[str, Any], tag_name: str, lang: str) -> str:
-    """The whole reason: the rule's conditions with the values seen, then the tag."""
-    return f"{condition_text(rule['when'], features, lang)} → {tag_name}"
+def explain_rule(
+    rule: dict[str, Any],
+    features: dict[str, Any],
+    tag_name: str,
+    lang: str,
+    withheld: Collection[str] = frozenset(),
+) -> str:
+    """The whole reason: the rule's conditions with the values seen (those the caller may see), then the tag."""
+    return f"{condition_text(rule['when'], features, lang, withheld)} → {tag_name}"
 
 
-def attach(session: Session, views: list[AssignmentView], language: str) -> list[AssignmentView]:
-    """Fill `explanation` of each assignment view, in the language asked for."""
+def attach(
+    session: Session, views: list[AssignmentView], language: str, clear: ClearTest | None = None
+) -> list[AssignmentView]:
+    """Fill `explanation` of each assignment view, in the language asked for, as the caller may see it.
+
+    `clear` says which customer fields the caller sees in clear (None: every field, the operator's CLI);
+    a feature computed from any other field is told without its value and dropped from `features`.
+    """
     lang = _lang(language)
+    withheld = withheld_features(clear) if clear is not None else frozenset()
     version_ids = {v.rule_set_version_id for v in views if v.rule_set_version_id}
     rules_of: dict[int, dict[str, dict[str, Any]]] = {}
     if version_ids:
@@ -152,5 +228,9 @@ def attach(session: Session, views: list[AssignmentView], language: str) -> list
                 rule=view.rule_id, version=view.rule_set_version
             )
             continue
-        view.explanation = explain_rule(rule, view.features or {}, name, lang)
+        view.explanation = explain_rule(rule, view.features or {}, name, lang, withheld)
+    if withheld:
+        for view in views:
+            if view.features:
+                view.features = {k: v for k, v in view.features.items() if k not in withheld}
     return views

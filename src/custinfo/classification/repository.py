@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Exists, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Exists, delete, exists, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
@@ -341,9 +341,74 @@ def report(session: Session, principal: Principal, definition: dict[str, Any]) -
     return sorted(cells, key=lambda cell: (cell.level1, cell.level2))
 
 
-def list_runs(session: Session, mode: str | None, params: PageParams) -> tuple[list[ClassificationRun], int]:
-    """Runs newest first, with the total."""
-    stmt = select(ClassificationRun)
+def scope_is_whole(principal: Principal) -> bool:
+    """Whether the principal's customer scope is every record (figures need no narrowing)."""
+    return principal.role in ALL_RECORDS_ROLES
+
+
+def _in_scope(principal: Principal) -> Any:
+    return select(Customer.id).where(customer_scope(principal))
+
+
+def visible_runs(principal: Principal) -> ColumnElement[bool]:
+    """SQL on runs: full runs (they name no customer) and incremental runs of customers in scope."""
+    if scope_is_whole(principal):
+        return true()
+    return or_(
+        ClassificationRun.customer_id.is_(None), ClassificationRun.customer_id.in_(_in_scope(principal))
+    )
+
+
+def get_run(session: Session, principal: Principal, run_id: int) -> ClassificationRun:
+    """One run the principal may see, or 404 (an incremental run of a customer out of scope looks absent)."""
+    run = session.scalar(
+        select(ClassificationRun).where(ClassificationRun.id == run_id, visible_runs(principal))
+    )
+    if run is None:
+        raise NotFound("error.not_found")
+    return run
+
+
+def customers_in_scope(session: Session, principal: Principal) -> int:
+    """How many customers the principal may see now."""
+    return int(
+        session.scalar(select(func.count()).select_from(Customer).where(customer_scope(principal))) or 0
+    )
+
+
+def run_changes_in_scope(
+    session: Session, principal: Principal, run_id: int, limit: int
+) -> tuple[dict[str, int], dict[str, int], int, list[dict[str, Any]]]:
+    """What a run changed among the customers in scope: opened and closed per tag, movers and a sample."""
+    ta = TagAssignment
+    rows = session.execute(
+        select(ta.customer_id, ta.tag_code, ta.run_id, ta.closed_run_id).where(
+            ta.customer_id.in_(_in_scope(principal)), or_(ta.run_id == run_id, ta.closed_run_id == run_id)
+        )
+    ).all()
+    added: dict[str, int] = {}
+    removed: dict[str, int] = {}
+    by_customer: dict[int, dict[str, list[str]]] = {}
+    for cid, tag, opened, closed in rows:
+        moved = by_customer.setdefault(cid, {"added": [], "removed": []})
+        if opened == run_id:
+            added[tag] = added.get(tag, 0) + 1
+            moved["added"].append(tag)
+        if closed == run_id:
+            removed[tag] = removed.get(tag, 0) + 1
+            moved["removed"].append(tag)
+    sample = [
+        {"customer_id": cid, "added": sorted(v["added"]), "removed": sorted(v["removed"])}
+        for cid, v in sorted(by_customer.items())[:limit]
+    ]
+    return added, removed, len(by_customer), sample
+
+
+def list_runs(
+    session: Session, principal: Principal, mode: str | None, params: PageParams
+) -> tuple[list[ClassificationRun], int]:
+    """Runs the principal may see, newest first, with the total."""
+    stmt = select(ClassificationRun).where(visible_runs(principal))
     if mode:
         stmt = stmt.where(ClassificationRun.mode == mode)
     rows, total, _ = fetch_page(session, stmt, params, order_by=(ClassificationRun.id.desc(),), cap=None)

@@ -117,7 +117,11 @@ class RunIn(BaseModel):
 
 
 class RunOut(BaseModel):
-    """A classification run."""
+    """A classification run, its figures of the caller's scope (`scoped`: counted among those customers only).
+
+    For a caller who does not see every customer a full run has no counts before/after; its detail
+    gives the tags opened and closed among the customers in scope (`added_by_tag`, `removed_by_tag`).
+    """
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -131,14 +135,17 @@ class RunOut(BaseModel):
     finished_at: datetime | None
     duration_ms: int | None
     status: str
-    customers: int
-    added: int
-    removed: int
-    moved: int
+    customers: int | None
+    added: int | None
+    removed: int | None
+    moved: int | None
     counts_before: dict[str, Any] | None
     counts_after: dict[str, Any] | None
     moves_sample: list[Any] | None
     actor: str
+    scoped: bool = False
+    added_by_tag: dict[str, int] | None = None
+    removed_by_tag: dict[str, int] | None = None
 
 
 class RunPage(BaseModel):

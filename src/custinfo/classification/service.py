@@ -8,7 +8,8 @@ approved each change. Services flush, never commit.
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -21,7 +22,7 @@ from custinfo.classification.governance.models import USAGE_KINDS
 from custinfo.classification.models import ClassificationRun, RuleSetVersion, Tag, TagCategory
 from custinfo.classification.repository import AssignmentView, ReportCell
 from custinfo.classification.rules import Change
-from custinfo.core.errors import FieldError, Invalid, NotFound
+from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.pagination import PageParams
 from custinfo.core.uow import actor_of, settle
 from custinfo.customers import service as customers
@@ -31,6 +32,7 @@ __all__ = [
     "Change",
     "Impact",
     "ReportCell",
+    "RunReport",
     "activate_version",
     "categories",
     "classification_report",
@@ -212,19 +214,108 @@ def run_full(
 run_incremental = engine.run_incremental
 
 
+RUN_SAMPLE = 20
+_RUN_COLUMNS = (
+    "id",
+    "mode",
+    "trigger",
+    "as_of",
+    "rule_set_version_id",
+    "customer_id",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "status",
+    "actor",
+)
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """A run as one caller may see it: its figures are of the caller's scope only.
+
+    A full run of a caller whose scope is not every record has no stored figure to show (they count
+    every customer); its list row carries none (`scoped` and None), its detail the changes among the
+    customers in scope (`added_by_tag`, `removed_by_tag`, movers), never a count before or after.
+    """
+
+    id: int
+    mode: str
+    trigger: str
+    as_of: date
+    rule_set_version_id: int
+    customer_id: int | None
+    started_at: datetime
+    finished_at: datetime | None
+    duration_ms: int | None
+    status: str
+    actor: str
+    customers: int | None
+    added: int | None
+    removed: int | None
+    moved: int | None
+    counts_before: dict[str, Any] | None
+    counts_after: dict[str, Any] | None
+    moves_sample: list[Any] | None
+    scoped: bool = False
+    added_by_tag: dict[str, int] | None = None
+    removed_by_tag: dict[str, int] | None = None
+
+
+def _report(run: ClassificationRun, **figures: Any) -> RunReport:
+    stored = {
+        name: getattr(run, name)
+        for name in (
+            "customers",
+            "added",
+            "removed",
+            "moved",
+            "counts_before",
+            "counts_after",
+            "moves_sample",
+        )
+    }
+    return RunReport(**{name: getattr(run, name) for name in _RUN_COLUMNS}, **{**stored, **figures})
+
+
+def _narrowed(run: ClassificationRun, principal: Principal) -> bool:
+    """Whether the run's stored figures count customers outside the principal's scope."""
+    return run.customer_id is None and not repository.scope_is_whole(principal)
+
+
 def list_runs(
-    session: Session, mode: str | None = None, page: int = 1, size: int = 50
-) -> tuple[list[ClassificationRun], int]:
-    """Runs, newest first, optionally only `full` or `incremental` ones; with the total."""
-    return repository.list_runs(session, mode, PageParams(page, size))
+    session: Session, principal: Principal, mode: str | None = None, page: int = 1, size: int = 50
+) -> tuple[list[RunReport], int]:
+    """Runs the caller may see, newest first, optionally only `full` or `incremental` ones; with the total."""
+    require(principal, Permission.CLASSIFICATION_READ)
+    rows, total = repository.list_runs(session, principal, mode, PageParams(page, size))
+    unknown = dict.fromkeys(("customers", "added", "removed", "moved", "counts_before", "counts_after"))
+    return [
+        _report(r, **unknown, moves_sample=None, scoped=True) if _narrowed(r, principal) else _report(r)
+        for r in rows
+    ], total
 
 
-def get_run(session: Session, run_id: int) -> ClassificationRun:
-    """One run (404 if unknown)."""
-    run = session.get(ClassificationRun, run_id)
-    if run is None:
-        raise NotFound("error.not_found")
-    return run
+def get_run(session: Session, principal: Principal, run_id: int) -> RunReport:
+    """One run the caller may see (404 otherwise), its figures counted among the customers in scope."""
+    require(principal, Permission.CLASSIFICATION_READ)
+    run = repository.get_run(session, principal, run_id)
+    if not _narrowed(run, principal):
+        return _report(run)
+    added, removed, moved, sample = repository.run_changes_in_scope(session, principal, run.id, RUN_SAMPLE)
+    return _report(
+        run,
+        customers=repository.customers_in_scope(session, principal),
+        added=sum(added.values()),
+        removed=sum(removed.values()),
+        moved=moved,
+        counts_before=None,
+        counts_after=None,
+        moves_sample=sample,
+        scoped=True,
+        added_by_tag=added,
+        removed_by_tag=removed,
+    )
 
 
 # --- reading tags ------------------------------------------------------------------------------------
@@ -236,12 +327,17 @@ def customer_tags(
     customer_id: int,
     as_of: date | None = None,
     language: str = "zh_CN",
+    clear: explain.ClearTest | None = None,
 ) -> list[AssignmentView]:
-    """Tags of a customer in scope (now, or on a past date) with the explanation of each in words."""
+    """Tags of a customer in scope (now, or on a past date) with the explanation of each in words.
+
+    `clear(entity, field)` is the caller's field view (the edge passes it): a figure computed from a
+    field the caller does not see in clear is told without its value. None only for the operator's CLI.
+    """
     require(principal, Permission.CLASSIFICATION_READ)
     customers.ensure_visible(session, principal, customer_id)
     views = repository.assignments_of(session, customer_id, as_of)
-    return explain.attach(session, views, language)
+    return explain.attach(session, views, language, clear)
 
 
 def customer_tag_codes(session: Session, customer_ids: list[int]) -> dict[int, list[str]]:

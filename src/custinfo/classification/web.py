@@ -29,6 +29,7 @@ from custinfo.core.jsonable import jsonable
 from custinfo.core.pagination import page_count
 from custinfo.customers.web import show_customer
 from custinfo.jobs import service as jobs
+from custinfo.protection.views import view_for
 from custinfo.web.forms import FormState, form_state, saving
 from custinfo.web.tabs import TAB_TARGET, CustomerTab, TabRequest
 from custinfo.web.templating import is_fragment_for, render, see_other
@@ -350,7 +351,7 @@ def _proposal_page(
         "classification/proposal.html",
         status_code=status_code,
         p=proposal,
-        impact=proposal.impact,
+        impact=governance.impact_for(session, principal, proposal),
         definition_changes=definition_changes,
         tags=_tags_by_code(session),
         state=state or FormState(),
@@ -416,8 +417,7 @@ def runs(
     flash: str | None = None,
 ) -> HTMLResponse:
     """Classification runs (运行记录): duration, counts, movers; "run now" for steward and admin."""
-    require(principal, Permission.CLASSIFICATION_READ)
-    rows, total = classification.list_runs(session, mode or None, page, PAGE_SIZE)
+    rows, total = classification.list_runs(session, principal, mode or None, page, PAGE_SIZE)
     return render(
         request,
         "classification/runs.html",
@@ -444,9 +444,11 @@ def run_detail(
     request: Request, session: DbSession, principal: WebUser, run_id: int, flash: str | None = None
 ) -> HTMLResponse:
     """One run: counts per tag before and after, and the customers that moved."""
-    require(principal, Permission.CLASSIFICATION_READ)
-    run = classification.get_run(session, run_id)
-    before, after = run.counts_before or {}, run.counts_after or {}
+    run = classification.get_run(session, principal, run_id)
+    if run.scoped:  # the changes among the customers in scope: stored counts are of every customer
+        before, after = run.removed_by_tag or {}, run.added_by_tag or {}
+    else:
+        before, after = run.counts_before or {}, run.counts_after or {}
     codes = sorted(set(before) | set(after))
     return render(
         request,
@@ -614,7 +616,10 @@ def resolve(session: DbSession, principal: WebUser, correction_id: int, form: Fo
 def tags_tab_context(tab: TabRequest) -> dict[str, Any]:
     """What the 360 page's tags tab shows: each tag with its why, corrections, manual-tag proposals."""
     session, principal, customer_id = tab.session, tab.principal, tab.row.customer.id
-    views = classification.customer_tags(session, principal, customer_id, None, language_of(tab.request))
+    clear = view_for(session, principal).is_clear
+    views = classification.customer_tags(
+        session, principal, customer_id, None, language_of(tab.request), clear
+    )
     open_corrections = {
         c.tag_code for c in quality.list_corrections(session, principal, "open", customer_id=customer_id)
     }

@@ -204,6 +204,8 @@ def history(customer_id: int, session: DbSession, principal: ApiPrincipal) -> li
     view = view_for(session, principal)
     changes = service.customer_history(session, principal, customer_id)
     return [
-        ChangeOut.model_validate(c).model_copy(update={"changes": view.shape_changes(c.entity, c.changes)})
+        ChangeOut.model_validate(c).model_copy(
+            update={"changes": view.shape_changes(c.entity, c.changes, customer_id)}
+        )
         for c in changes
     ]

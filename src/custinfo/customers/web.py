@@ -27,6 +27,7 @@ from custinfo.customers import service
 from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NEED_FIELDS
 from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
+from custinfo.customers.schemas import ChangeOut
 from custinfo.protection.views import shape_row, view_for
 from custinfo.web.forms import (
     FormField,
@@ -183,7 +184,17 @@ def _needs_tab(tab: TabRequest) -> dict[str, Any]:
 
 
 def _history_tab(tab: TabRequest) -> dict[str, Any]:
-    return {"changes": service.customer_history(tab.session, tab.principal, tab.row.customer.id)}
+    # Through the field view, as the API's history: a value hidden elsewhere is not shown here either.
+    customer_id = tab.row.customer.id
+    view = view_for(tab.session, tab.principal)
+    return {
+        "changes": [
+            ChangeOut.model_validate(c).model_copy(
+                update={"changes": view.shape_changes(c.entity, c.changes, customer_id)}
+            )
+            for c in service.customer_history(tab.session, tab.principal, customer_id)
+        ]
+    }
 
 
 # The customers domain's own tabs of the 360 page (others register theirs: see custinfo.web.tabs).

@@ -21,8 +21,9 @@ from custinfo.protection.models import FieldCatalogueVersion
 LEVELS = ("L1", "L2", "L3")
 STATES = ("clear", "masked", "hidden")
 ENTITIES = ("customer", "contact", "need", "order", "contract", "interaction", "engagement")
-# Types whose values cannot carry a mask string: a "masked" value of these is dropped instead.
-UNMASKABLE_TYPES = frozenset({"money", "number", "flag"})
+# Types whose values cannot carry a mask string (the API gives them as numbers, dates, booleans):
+# a "masked" value of these is dropped instead.
+UNMASKABLE_TYPES = frozenset({"money", "number", "flag", "date"})
 MAX_GRANT_DAYS = 90
 
 
@@ -102,49 +103,140 @@ def history(session: Session) -> list[FieldCatalogueVersion]:
     return list(session.scalars(stmt))
 
 
+ROLE_KEYS = frozenset({"levels", "entities", "fields", "reveal"})
+DOCUMENT_KEYS = frozenset({"fields", "roles", "masks", "grant_days", "_comment"})
+MASK_INTS = {"keep_first": (0, 64), "keep_last": (0, 64), "fill_width": (1, 32)}
+MASK_TEXTS = {"fill": 4, "suffix": 16}
+
+
 def problems(document: Any) -> list[FieldError]:
-    """Everything wrong with a catalogue document (empty when it is valid)."""
+    """Everything wrong with a catalogue document (empty when it is valid).
+
+    Beyond the shape, a document keeps what the screens rely on: every shipped field stays
+    catalogued with its shipped type (a dropped field would pass in clear, a changed type would be
+    formatted as what it is not), every shipped role keeps a setting, only shipped roles and
+    known fields are named, and every masking rule has numbers and texts in bounds.
+    """
     if not isinstance(document, dict):
         return [FieldError("document", "catalogue.not_object")]
-    errors: list[FieldError] = []
-    fields = document.get("fields")
-    if not isinstance(fields, dict):
-        errors.append(FieldError("fields", "catalogue.not_object"))
-    else:
-        for entity, specs in fields.items():
-            if entity not in ENTITIES or not isinstance(specs, dict):
-                errors.append(FieldError(f"fields.{entity}", "catalogue.unknown_entity"))
-                continue
-            for name, spec in specs.items():
-                if not isinstance(spec, dict) or spec.get("level") not in LEVELS:
-                    errors.append(
-                        FieldError(
-                            f"fields.{entity}.{name}", "catalogue.level", {"allowed": ", ".join(LEVELS)}
-                        )
-                    )
-    roles = document.get("roles")
-    if not isinstance(roles, dict):
-        errors.append(FieldError("roles", "catalogue.not_object"))
-    else:
-        for role, settings in roles.items():
-            levels = settings.get("levels") if isinstance(settings, dict) else None
-            if not isinstance(levels, dict) or set(levels) != set(LEVELS):
-                errors.append(FieldError(f"roles.{role}.levels", "catalogue.levels_required"))
-                continue
-            overrides = [
-                *levels.values(),
-                *settings.get("entities", {}).values(),
-                *settings.get("fields", {}).values(),
-            ]
-            if any(state not in STATES for state in overrides):
-                errors.append(FieldError(f"roles.{role}", "catalogue.state", {"allowed": ", ".join(STATES)}))
-            if any(level not in LEVELS for level in settings.get("reveal", ())):
-                errors.append(
-                    FieldError(f"roles.{role}.reveal", "catalogue.level", {"allowed": ", ".join(LEVELS)})
-                )
-    if not isinstance(document.get("masks", {}), dict):
-        errors.append(FieldError("masks", "catalogue.not_object"))
+    errors = [
+        FieldError(str(key)[:40], "catalogue.unknown_key") for key in document if key not in DOCUMENT_KEYS
+    ]
+    errors += _field_problems(document.get("fields"))
+    errors += _role_problems(document.get("roles"))
+    errors += _mask_problems(document.get("masks", {}))
     days = document.get("grant_days", 7)
-    if not isinstance(days, int) or not 1 <= days <= MAX_GRANT_DAYS:
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_GRANT_DAYS:
         errors.append(FieldError("grant_days", "integer.range", {"min": 1, "max": MAX_GRANT_DAYS}))
+    return errors
+
+
+def _field_problems(fields: Any) -> list[FieldError]:
+    if not isinstance(fields, dict):
+        return [FieldError("fields", "catalogue.not_object")]
+    shipped = default_document()["fields"]
+    errors: list[FieldError] = []
+    for entity, specs in fields.items():
+        if entity not in shipped or not isinstance(specs, dict):
+            errors.append(FieldError(f"fields.{str(entity)[:40]}", "catalogue.unknown_entity"))
+            continue
+        for name, spec in specs.items():
+            where = f"fields.{entity}.{str(name)[:40]}"
+            if name not in shipped[entity]:
+                errors.append(FieldError(where, "catalogue.unknown_field"))
+            elif (
+                not isinstance(spec, dict) or set(spec) - {"level", "type"} or spec.get("level") not in LEVELS
+            ):
+                errors.append(FieldError(where, "catalogue.level", {"allowed": ", ".join(LEVELS)}))
+            elif spec.get("type", shipped[entity][name]["type"]) != shipped[entity][name]["type"]:
+                errors.append(
+                    FieldError(where, "catalogue.type_fixed", {"type": shipped[entity][name]["type"]})
+                )
+    for entity, specs in shipped.items():
+        given = fields.get(entity)
+        present: dict[str, Any] = given if isinstance(given, dict) else {}
+        errors += [
+            FieldError(f"fields.{entity}.{name}", "catalogue.field_missing")
+            for name in specs
+            if name not in present
+        ]
+    return errors
+
+
+def _role_problems(roles: Any) -> list[FieldError]:
+    if not isinstance(roles, dict):
+        return [FieldError("roles", "catalogue.not_object")]
+    shipped = default_document()
+    known_fields = {f"{e}.{n}" for e, specs in shipped["fields"].items() for n in specs}
+    errors: list[FieldError] = []
+    for role, settings in roles.items():
+        where = f"roles.{str(role)[:40]}"
+        if role not in shipped["roles"]:
+            errors.append(FieldError(where, "catalogue.unknown_role"))
+            continue
+        if not isinstance(settings, dict) or set(settings) - ROLE_KEYS:
+            errors.append(FieldError(where, "catalogue.not_object"))
+            continue
+        levels = settings.get("levels")
+        if not isinstance(levels, dict) or set(levels) != set(LEVELS):
+            errors.append(FieldError(f"{where}.levels", "catalogue.levels_required"))
+            continue
+        entities, named = settings.get("entities", {}), settings.get("fields", {})
+        reveal = settings.get("reveal", [])
+        if not isinstance(entities, dict) or not isinstance(named, dict) or not isinstance(reveal, list):
+            errors.append(FieldError(where, "catalogue.not_object"))
+            continue
+        errors += [
+            FieldError(f"{where}.entities.{str(e)[:40]}", "catalogue.unknown_entity")
+            for e in entities
+            if e not in ENTITIES
+        ]
+        errors += [
+            FieldError(f"{where}.fields.{str(f)[:60]}", "catalogue.unknown_field")
+            for f in named
+            if f not in known_fields
+        ]
+        if any(state not in STATES for state in [*levels.values(), *entities.values(), *named.values()]):
+            errors.append(FieldError(where, "catalogue.state", {"allowed": ", ".join(STATES)}))
+        if any(level not in LEVELS for level in reveal):
+            errors.append(FieldError(f"{where}.reveal", "catalogue.level", {"allowed": ", ".join(LEVELS)}))
+    errors += [
+        FieldError(f"roles.{role}", "catalogue.role_missing")
+        for role in shipped["roles"]
+        if role not in roles
+    ]
+    return errors
+
+
+def _mask_problems(masks: Any) -> list[FieldError]:
+    if not isinstance(masks, dict):
+        return [FieldError("masks", "catalogue.not_object")]
+    types = {spec["type"] for specs in default_document()["fields"].values() for spec in specs.values()} | {
+        "text"
+    }
+    errors: list[FieldError] = []
+    for kind, rule in masks.items():
+        where = f"masks.{str(kind)[:40]}"
+        if kind not in types or not isinstance(rule, dict):
+            errors.append(FieldError(where, "catalogue.unknown_mask"))
+            continue
+        for key, value in rule.items():
+            if key in MASK_INTS:
+                low, high = MASK_INTS[key]
+                if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                    errors.append(FieldError(f"{where}.{key}", "integer.range", {"min": low, "max": high}))
+            elif key in MASK_TEXTS:
+                if not isinstance(value, str) or not 1 <= len(value) <= MASK_TEXTS[key]:
+                    errors.append(
+                        FieldError(f"{where}.{key}", "catalogue.mask_text", {"max": MASK_TEXTS[key]})
+                    )
+            elif key == "until":
+                if (
+                    not isinstance(value, list)
+                    or not value
+                    or not all(isinstance(v, str) and v for v in value)
+                ):
+                    errors.append(FieldError(f"{where}.until", "catalogue.mask_text", {"max": 4}))
+            else:
+                errors.append(FieldError(f"{where}.{str(key)[:40]}", "catalogue.unknown_key"))
     return errors

@@ -108,17 +108,22 @@ class FieldView:
             else:
                 out[name] = None
                 shaped.hidden.append(name)
-        if customer_id is not None:
-            for level, names in read.items():
-                if (customer_id, level) not in self._logged:
-                    self._logged.add((customer_id, level))
-                    record(
-                        self.session,
-                        SensitiveFieldRead(
-                            customer_id=customer_id, fields=tuple(names), level=level, purpose="view"
-                        ),
-                    )
+        self._log_reads(customer_id, read)
         return shaped
+
+    def _log_reads(self, customer_id: int | None, read: Mapping[str, list[str]]) -> None:
+        """Queue one SensitiveFieldRead per customer and level (once per view)."""
+        if customer_id is None:
+            return
+        for level, names in read.items():
+            if (customer_id, level) not in self._logged:
+                self._logged.add((customer_id, level))
+                record(
+                    self.session,
+                    SensitiveFieldRead(
+                        customer_id=customer_id, fields=tuple(names), level=level, purpose="view"
+                    ),
+                )
 
     def shape_object(
         self, entity: str, obj: Any, names: Iterable[str], customer_id: int | None = None
@@ -129,18 +134,32 @@ class FieldView:
             entity, values, customer_id if customer_id is not None else getattr(obj, "customer_id", None)
         )
 
-    def shape_changes(self, entity: str, changes: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
-        """A history entry's field → [old, new] with masked fields masked and hidden ones left out."""
+    def shape_changes(
+        self, entity: str, changes: Mapping[str, list[Any]], customer_id: int | None = None
+    ) -> dict[str, list[Any]]:
+        """A history entry's field → [old, new] with masked fields masked and hidden ones left out.
+
+        Clear L2/L3 values read this way are logged like any other read of them (with `customer_id`).
+        """
         rules = self.rules(entity)
         masks = self.catalogue.masks
         out: dict[str, list[Any]] = {}
+        read: dict[str, list[str]] = {}
         for name, pair in changes.items():
             rule = rules.get(name)
             if rule is None or rule.state == "clear":
                 out[name] = list(pair)
+                if rule is not None and rule.level in LOGGED_LEVELS and any(v is not None for v in pair):
+                    read.setdefault(rule.level, []).append(name)
             elif rule.state == "masked":
-                out[name] = [mask_field(value, rule.type, masks) for value in pair]
+                out[name] = [_masked_again(value, rule.type, masks) for value in pair]
+        self._log_reads(customer_id, read)
         return out
+
+    def is_clear(self, entity: str, name: str) -> bool:
+        """Whether the principal sees this field in clear (an uncatalogued field is not protected)."""
+        rule = self.rule(entity, name)
+        return rule is None or rule.state == "clear"
 
     def unreadable(self, entity: str, names: Iterable[str]) -> list[str]:
         """The fields among `names` the principal may not see in clear."""
@@ -157,6 +176,17 @@ class FieldView:
         names = [name for name in self.unreadable(entity, data) if name != "owner"]
         if names:
             raise Invalid([FieldError(name, "field.not_clear") for name in names])
+
+
+def _masked_again(value: Any, kind: str, masks: dict[str, dict[str, Any]]) -> Any:
+    """A history value masked, unless it was stored masked (L3 values never reach the history in clear).
+
+    Masking a mask again would hide what the mask keeps (1990-**-** → **********).
+    """
+    fill = str((masks.get(kind) or masks.get("text") or {}).get("fill") or "*")
+    if isinstance(value, str) and fill in value:
+        return value
+    return mask_field(value, kind, masks)
 
 
 VIEW_KEY = "field_view"

@@ -21,10 +21,17 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
 
-def _money(value: Decimal | None) -> str:
-    return "" if value is None else f"{value:,.2f}"
+def _money(value: Decimal | str | None) -> str:
+    # A masked value arrives as its mask text: shown as it is, never formatted.
+    return "" if value is None else value if isinstance(value, str) else f"{value:,.2f}"
 
 
+def _finalize(value: Any) -> Any:
+    # A value the field view withholds is None: a page shows nothing there, never the word "None".
+    return "" if value is None else value
+
+
+templates.env.finalize = _finalize
 templates.env.filters["money"] = _money
 templates.env.globals["can"] = can  # menus and buttons follow the same permissions as the routes
 
@@ -44,8 +51,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         vocabulary = vocabularies.get(field)
         return vocabulary.label(code, language) if vocabulary else code
 
-    def local_time(value: datetime | None) -> str:
-        return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    def local_time(value: datetime | str | None) -> str:
+        if value is None or isinstance(value, str):  # hidden, or masked by the field view
+            return value or ""
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
     base = {
         "request": request,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
-from custinfo.auth.policy import Permission, Principal, can
+from custinfo.auth.policy import ALL_RECORDS_ROLES, Permission, Principal, can, customer_scope
 from custinfo.classification.governance.models import Proposal
+from custinfo.customers.models import Customer
 
 
 def may_review(principal: Principal, reviewer_roles: Collection[str]) -> bool:
@@ -29,6 +30,14 @@ def may_read(principal: Principal, reviewer_roles: Collection[str]) -> bool:
     )
 
 
+def visible_proposals(principal: Principal) -> ColumnElement[bool]:
+    """SQL on proposals: those about no single customer, or about a customer in the principal's scope."""
+    if principal.role in ALL_RECORDS_ROLES:
+        return true()
+    in_scope = select(Customer.id).where(customer_scope(principal))
+    return or_(Proposal.customer_id.is_(None), Proposal.customer_id.in_(in_scope))
+
+
 def reviewable_proposals(principal: Principal, reviewer_roles: Collection[str]) -> ColumnElement[bool]:
     """SQL on proposals: those waiting for this principal's review (pending, not their own)."""
     if not may_review(principal, reviewer_roles):
@@ -37,7 +46,7 @@ def reviewable_proposals(principal: Principal, reviewer_roles: Collection[str]) 
         Proposal.proposed_by != principal.username,
         or_(Proposal.proposed_by_id.is_(None), Proposal.proposed_by_id != principal.user_id),
     )
-    return and_(Proposal.status == "pending", not_own)
+    return and_(Proposal.status == "pending", not_own, visible_proposals(principal))
 
 
 def may_decide(principal: Principal, reviewer_roles: Collection[str], proposal: Proposal) -> bool:

@@ -6,8 +6,10 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
+from custinfo.auth.policy import Principal
 from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import Proposal
 from custinfo.classification.governance.schemas import (
@@ -28,9 +30,10 @@ from custinfo.classification.tag_quality import service as quality
 router = APIRouter(tags=["governance"])
 
 
-def proposal_out(proposal: Proposal) -> ProposalOut:
-    """Build the API shape of a proposal."""
-    return ProposalOut.model_validate(proposal)
+def proposal_out(session: Session, principal: Principal, proposal: Proposal) -> ProposalOut:
+    """Build the API shape of a proposal, its preview's sample customers limited to the caller's scope."""
+    impact = governance.impact_for(session, principal, proposal)
+    return ProposalOut.model_validate(proposal).model_copy(update={"impact": impact})
 
 
 @router.get("/proposals", response_model=ProposalPage)
@@ -49,32 +52,36 @@ def list_proposals(
 ) -> ProposalPage:
     """Proposals, newest first."""
     rows, total = governance.list_proposals(session, principal, status, kind, page, size, awaiting_me)
-    return ProposalPage(items=[proposal_out(p) for p in rows], page=page, size=size, total=total)
+    return ProposalPage(
+        items=[proposal_out(session, principal, p) for p in rows], page=page, size=size, total=total
+    )
 
 
 @router.post("/proposals", response_model=ProposalOut, status_code=201)
 def create_proposal(body: ProposalIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
     """Propose a new tag, a rule-set change (preview stored), a manual tag, or a re-activation."""
     proposal = governance.propose(session, principal, body.kind, body.payload, body.reason, body.title)
-    return proposal_out(proposal)
+    return proposal_out(session, principal, proposal)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut)
 def get_proposal(proposal_id: int, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
     """One proposal with its preview and every step."""
-    return proposal_out(governance.get_proposal(session, principal, proposal_id))
+    return proposal_out(session, principal, governance.get_proposal(session, principal, proposal_id))
 
 
 @router.post("/proposals/{proposal_id}/approve", response_model=ProposalOut)
 def approve(proposal_id: int, body: DecisionIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
     """Approve and apply (reviewer; never the proposer)."""
-    return proposal_out(governance.approve(session, principal, proposal_id, body.comment))
+    return proposal_out(session, principal, governance.approve(session, principal, proposal_id, body.comment))
 
 
 @router.post("/proposals/{proposal_id}/reject", response_model=ProposalOut)
 def reject(proposal_id: int, body: DecisionIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
     """Reject with a comment (final)."""
-    return proposal_out(governance.reject(session, principal, proposal_id, body.comment or ""))
+    return proposal_out(
+        session, principal, governance.reject(session, principal, proposal_id, body.comment or "")
+    )
 
 
 @router.post("/proposals/{proposal_id}/request-changes", response_model=ProposalOut)
@@ -82,20 +89,24 @@ def request_changes(
     proposal_id: int, body: DecisionIn, session: DbSession, principal: ApiPrincipal
 ) -> ProposalOut:
     """Send back to the proposer with what to change."""
-    return proposal_out(governance.request_changes(session, principal, proposal_id, body.comment or ""))
+    return proposal_out(
+        session, principal, governance.request_changes(session, principal, proposal_id, body.comment or "")
+    )
 
 
 @router.post("/proposals/{proposal_id}/resubmit", response_model=ProposalOut)
 def resubmit(proposal_id: int, body: ReviseIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
     """The proposer revises and resubmits (the preview is computed again)."""
     proposal = governance.revise(session, principal, proposal_id, body.payload, body.reason, body.comment)
-    return proposal_out(proposal)
+    return proposal_out(session, principal, proposal)
 
 
 @router.post("/proposals/{proposal_id}/comments", response_model=ProposalOut)
 def comment(proposal_id: int, body: DecisionIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
     """Add a comment (proposer or reviewer)."""
-    return proposal_out(governance.add_comment(session, principal, proposal_id, body.comment or ""))
+    return proposal_out(
+        session, principal, governance.add_comment(session, principal, proposal_id, body.comment or "")
+    )
 
 
 @router.post(

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
 from custinfo.classification.governance.models import GovernanceSetting, Proposal
 from custinfo.classification.models import RuleSetVersion, Tag, TagCategory
 from custinfo.core.errors import NotFound
 from custinfo.core.pagination import PageParams, fetch_page
+from custinfo.customers.models import Customer
 
 
 def setting_row(session: Session, key: str) -> GovernanceSetting | None:
@@ -39,6 +41,21 @@ def proposals(
 def get_proposal(session: Session, proposal_id: int) -> Proposal | None:
     """One proposal by id, or None."""
     return session.get(Proposal, proposal_id)
+
+
+def get_proposal_where(session: Session, proposal_id: int, visible: ColumnElement[bool]) -> Proposal | None:
+    """One proposal by id among the visible ones, or None."""
+    return session.scalar(select(Proposal).where(Proposal.id == proposal_id, visible))
+
+
+def customers_in_scope(session: Session, principal: Principal, ids: set[int]) -> set[int]:
+    """The ids among `ids` of customers in the principal's scope."""
+    if principal.role in ALL_RECORDS_ROLES:
+        return set(ids)
+    if not ids:
+        return set()
+    stmt = select(Customer.id).where(Customer.id.in_(sorted(ids)), customer_scope(principal))
+    return set(session.scalars(stmt))
 
 
 def proposals_for_customer(session: Session, customer_id: int, limit: int) -> list[Proposal]:

@@ -333,18 +333,46 @@ def list_proposals(
         statuses = (status,)
     if kind and kind not in PROPOSAL_KINDS:
         raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(PROPOSAL_KINDS)})])
-    extra = [proposal_policy.reviewable_proposals(principal, reviewer_roles(session))] if awaiting_me else []
+    extra = [proposal_policy.visible_proposals(principal)]
+    if awaiting_me:
+        extra.append(proposal_policy.reviewable_proposals(principal, reviewer_roles(session)))
     return repository.proposals(session, statuses, kind, PageParams(page, size), extra=extra)
 
 
 def get_proposal(session: Session, principal: Principal, proposal_id: int) -> Proposal:
-    """One proposal with all its steps."""
+    """One proposal with all its steps (404 when it is about a customer out of the caller's scope)."""
     if not can_read(session, principal):
         raise NotPermitted("error.permission", permission="proposal.read")
-    proposal = repository.get_proposal(session, proposal_id)
+    proposal = repository.get_proposal_where(
+        session, proposal_id, proposal_policy.visible_proposals(principal)
+    )
     if proposal is None:
         raise NotFound("error.proposal_not_found", id=proposal_id)
     return proposal
+
+
+SAMPLES = ("entering_sample", "leaving_sample")
+
+
+def impact_for(session: Session, principal: Principal, proposal: Proposal) -> dict[str, Any] | None:
+    """The stored impact preview as the caller may see it: sample customers only those in their scope.
+
+    The per-tag counts are company-wide aggregates naming no customer; a reviewer judges a
+    company-wide rule by them (docs/protection.md).
+    """
+    impact = proposal.impact
+    if not impact:
+        return impact
+    rows = impact.get("tags") or []
+    named = {c.get("id") for row in rows for key in SAMPLES for c in row.get(key) or ()}
+    visible = repository.customers_in_scope(session, principal, {i for i in named if isinstance(i, int)})
+    return {
+        **impact,
+        "tags": [
+            {**row, **{key: [c for c in row.get(key) or () if c.get("id") in visible] for key in SAMPLES}}
+            for row in rows
+        ],
+    }
 
 
 def proposals_for_customer(session: Session, customer_id: int) -> list[Proposal]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
+from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
 from custinfo.classification.governance.models import QualityReview, TagCorrection, TagUsage
 from custinfo.classification.models import ClassificationRun, Tag, TagAssignment
 from custinfo.customers.models import Customer
@@ -74,20 +75,31 @@ def reviews(session: Session, limit: int) -> list[QualityReview]:
 # --- figures ----------------------------------------------------------------------------------------
 
 
+def _of_scope(column: Any, principal: Principal) -> ColumnElement[bool]:
+    """SQL: `column` (a customer id) is of a customer in the principal's scope (no filter for all records)."""
+    if principal.role in ALL_RECORDS_ROLES:
+        return true()
+    return column.in_(select(Customer.id).where(customer_scope(principal)))
+
+
 def _held_at(end: datetime) -> ColumnElement[bool]:
     """Assignments still open at `end`."""
     return TagAssignment.valid_to.is_(None) | (TagAssignment.valid_to > end)
 
 
-def sizes(session: Session, end: datetime) -> dict[str, int]:
-    """Customers carrying each tag at `end`."""
+def sizes(session: Session, principal: Principal, end: datetime) -> dict[str, int]:
+    """Customers in scope carrying each tag at `end`."""
     a = TagAssignment
-    stmt = select(a.tag_code, func.count()).where(a.valid_from < end, _held_at(end)).group_by(a.tag_code)
+    stmt = (
+        select(a.tag_code, func.count())
+        .where(a.valid_from < end, _held_at(end), _of_scope(a.customer_id, principal))
+        .group_by(a.tag_code)
+    )
     return {code: int(n) for code, n in session.execute(stmt)}
 
 
-def entered(session: Session, start: datetime, end: datetime) -> dict[str, int]:
-    """Assignments opened per tag in [start, end), leaving out the first full run's baseline."""
+def entered(session: Session, principal: Principal, start: datetime, end: datetime) -> dict[str, int]:
+    """Assignments of customers in scope opened per tag in [start, end), leaving out the first full run's baseline."""
     a = TagAssignment
     # The first full run tags everybody at once; that is the baseline, not churn.
     baseline_run = (
@@ -96,18 +108,23 @@ def entered(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     not_baseline = a.run_id.is_(None) | (a.run_id != func.coalesce(baseline_run, -1))
     stmt = (
         select(a.tag_code, func.count())
-        .where(a.valid_from >= start, a.valid_from < end, not_baseline)
+        .where(a.valid_from >= start, a.valid_from < end, not_baseline, _of_scope(a.customer_id, principal))
         .group_by(a.tag_code)
     )
     return {code: int(n) for code, n in session.execute(stmt)}
 
 
-def left(session: Session, start: datetime, end: datetime) -> dict[str, int]:
-    """Assignments closed per tag in [start, end)."""
+def left(session: Session, principal: Principal, start: datetime, end: datetime) -> dict[str, int]:
+    """Assignments of customers in scope closed per tag in [start, end)."""
     a = TagAssignment
     stmt = (
         select(a.tag_code, func.count())
-        .where(a.valid_to.is_not(None), a.valid_to >= start, a.valid_to < end)
+        .where(
+            a.valid_to.is_not(None),
+            a.valid_to >= start,
+            a.valid_to < end,
+            _of_scope(a.customer_id, principal),
+        )
         .group_by(a.tag_code)
     )
     return {code: int(n) for code, n in session.execute(stmt)}
@@ -125,16 +142,19 @@ def usage(session: Session, start: datetime, end: datetime) -> dict[str, dict[st
     return counts
 
 
-def corrections_by_status(session: Session, start: datetime, end: datetime) -> dict[str, dict[str, int]]:
-    """Corrections per tag and status: every open one, and those reported in [start, end)."""
+def corrections_by_status(
+    session: Session, visible: ColumnElement[bool], start: datetime, end: datetime
+) -> dict[str, dict[str, int]]:
+    """Visible corrections per tag and status: every open one, and those reported in [start, end)."""
     counts: dict[str, dict[str, int]] = {}
     for code, status, n in session.execute(
         select(TagCorrection.tag_code, TagCorrection.status, func.count())
         .where(
+            visible,
             or_(
                 TagCorrection.status == "open",
                 and_(TagCorrection.reported_at >= start, TagCorrection.reported_at < end),
-            )
+            ),
         )
         .group_by(TagCorrection.tag_code, TagCorrection.status)
     ):
@@ -142,18 +162,20 @@ def corrections_by_status(session: Session, start: datetime, end: datetime) -> d
     return counts
 
 
-def customer_count(session: Session) -> int:
-    """Every customer (the population of a flag tag)."""
-    return int(session.scalar(select(func.count(Customer.id))) or 0)
+def customer_count(session: Session, principal: Principal) -> int:
+    """Every customer in scope (the population of a flag tag)."""
+    return int(session.scalar(select(func.count(Customer.id)).where(customer_scope(principal))) or 0)
 
 
-def dimension_populations(session: Session, end: datetime) -> dict[Any, int]:
-    """Customers classified at `end` in each dimension at all (e.g. individuals for the individual lifecycle)."""
+def dimension_populations(session: Session, principal: Principal, end: datetime) -> dict[Any, int]:
+    """Customers in scope classified at `end` in each dimension at all (e.g. individuals for the individual lifecycle)."""
     a = TagAssignment
     stmt = (
         select(Tag.dimension, func.count(func.distinct(a.customer_id)))
         .join(Tag, Tag.code == a.tag_code)
-        .where(Tag.dimension.is_not(None), a.valid_from < end, _held_at(end))
+        .where(
+            Tag.dimension.is_not(None), a.valid_from < end, _held_at(end), _of_scope(a.customer_id, principal)
+        )
         .group_by(Tag.dimension)
     )
     return {dimension: int(n) for dimension, n in session.execute(stmt)}

@@ -219,16 +219,18 @@ def quality_report(session: Session, principal: Principal, as_of: date | None = 
     swallow = float(governance.setting(session, "anomaly_swallow_share"))
     flip = float(governance.setting(session, "anomaly_flip_share"))
     start, end = _start_of(as_of - timedelta(days=window)), _start_of(as_of + timedelta(days=1))
-    sizes = repository.sizes(session, end)
-    entered = repository.entered(session, start, end)
-    left = repository.left(session, start, end)
+    # Every figure counts the customers in the caller's scope only (a department head: their department).
+    sizes = repository.sizes(session, principal, end)
+    entered = repository.entered(session, principal, start, end)
+    left = repository.left(session, principal, start, end)
     usage = repository.usage(session, start, end)
-    corrections = repository.corrections_by_status(session, start, end)
+    visible = correction_policy.visible_corrections(principal)
+    corrections = repository.corrections_by_status(session, visible, start, end)
     tags = classification.list_tags(session)
-    everyone = repository.customer_count(session)
+    everyone = repository.customer_count(session, principal)
     # A dimension's population is the customers classified in it at all (e.g. individuals for the
     # individual lifecycle); a flag's population is every customer.
-    populations = repository.dimension_populations(session, end)
+    populations = repository.dimension_populations(session, principal, end)
     rows: list[TagQualityOut] = []
     anomalies: list[tuple[TagQualityOut, str]] = []
     for tag in tags:
