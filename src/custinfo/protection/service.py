@@ -159,7 +159,9 @@ def create_request(session: Session, principal: Principal, data: dict[str, Any])
     level, customer_id = data.get("level"), data.get("customer_id")
     reason = (data.get("reason") or "").strip()
     grant_days = catalogue.current(session).grant_days
-    days = data.get("days") or grant_days
+    days = data.get("days")
+    if days is None:
+        days = grant_days
     if target not in TARGETS:
         errors.append(FieldError("target", "vocabulary.unknown", {"allowed": ", ".join(TARGETS)}))
     elif target == "level" and level not in REQUEST_LEVELS:
