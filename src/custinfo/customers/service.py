@@ -174,7 +174,10 @@ def _check_unique(
         if found:
             errors.append(FieldError(column, "field.duplicate"))
     if errors:
-        raise Conflict("error.duplicate", errors=errors)
+        conflict = Conflict("error.duplicate", errors=errors)
+        # Nothing is written before this check; the audit entry of the look-up must outlive the refusal.
+        looked_up = any(cleaned.get(column) for column in UNIQUE_IDENTIFIERS if column in BLIND_INDEXED)
+        raise conflict.keeping_writes() if looked_up else conflict
 
 
 def _resolve_owner(session: Session, principal: Principal, username: str | None) -> User:
@@ -254,13 +257,15 @@ def update_customer(
         if required in cleaned and cleaned[required] is None:
             raise Invalid([FieldError(required, "field.required")])
     _derive(customer.kind, cleaned, customer)
+    new_owner: User | None = None
     if "owner" in cleaned:
         username = cleaned.pop("owner")
         current_owner, _ = repository.owner_and_department(session, customer)
         if username is not None and username != current_owner:
-            owner = _reassign_to(session, principal, username)
-            customer.owner_id, customer.department_id = owner.id, owner.department_id
+            new_owner = _reassign_to(session, principal, username)
     _check_unique(session, principal, cleaned, customer.id)
+    if new_owner is not None:
+        customer.owner_id, customer.department_id = new_owner.id, new_owner.department_id
     for key, value in cleaned.items():
         setattr(customer, key, value)
     session.flush()
