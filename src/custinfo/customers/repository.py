@@ -156,8 +156,15 @@ def list_customers(
 def get_customer(
     session: Session, principal: Principal, customer_id: int, for_update: bool = False
 ) -> Customer:
-    """The customer if it exists and is in scope; otherwise 404."""
+    """The customer if it exists and is in scope; otherwise 404.
+
+    `for_update` holds the row until commit (FOR NO KEY UPDATE on PostgreSQL, the lock an ordinary
+    UPDATE takes; nothing on SQLite, where writers take turns) and re-reads it, so writes to one
+    customer and its children queue up instead of interleaving.
+    """
     stmt = scoped(principal).where(Customer.id == customer_id)
+    if for_update:
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     customer = session.scalar(stmt)
     if customer is None:
         raise NotFound("error.customer_not_found", id=customer_id)

@@ -126,12 +126,18 @@ def ensure_visible(session: Session, principal: Principal, customer_id: int) -> 
 
 
 def ensure_writable(session: Session, principal: Principal, customer_id: int) -> None:
-    """404 unless the customer is visible; 403 when only an access grant makes it so (a grant is read-only)."""
+    """404 unless visible; 403 when only an access grant makes it so (read-only); else locked for the write."""
     _writable(session, principal, customer_id)
 
 
 def _writable(session: Session, principal: Principal, customer_id: int) -> Customer:
-    customer = repository.get_customer(session, principal, customer_id)
+    """The customer, locked for this transaction, if the caller may write it.
+
+    Every write to a customer or one of its records takes the customer's row lock first, before
+    anything that locks more widely (the audit chain head, re-classification): one lock order for
+    all writers, so two requests on one customer wait for each other instead of deadlocking.
+    """
+    customer = repository.get_customer(session, principal, customer_id, for_update=True)
     if not in_natural_scope(principal, customer):
         raise NotPermitted("access.grant_read_only")
     return customer

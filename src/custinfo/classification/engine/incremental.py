@@ -36,7 +36,9 @@ def run_incremental(
     the first commits and then reads its rows (READ COMMITTED reads afresh per statement), so both
     requests succeed and the tags match the data. The lock is FOR NO KEY UPDATE, the lock an
     ordinary UPDATE takes: it does not conflict with the KEY SHARE lock each order insert holds on
-    the customer through its foreign key, so the two writers cannot deadlock. Idempotent inserts
+    the customer through its foreign key. Request writers already took this lock before anything
+    else (customers.service), so here it is re-entrant for them and only orders the other callers
+    (the CLI, jobs). Idempotent inserts
     (ON CONFLICT DO NOTHING) were rejected: they hide the race for inserts only, while closing rows
     and replacing the state row would still be computed from a stale read. SQLite needs no lock (one
     writer at a time) and SQLAlchemy renders none there.
