@@ -263,3 +263,28 @@ def test_a_level_grant_opens_the_exact_search(
     )
     found = client.get(f"{API}/customers", params={"q": own["id_number"]}, headers=sales).json()
     assert [c["id"] for c in found["items"]] == [own["id"]]
+
+
+def test_the_lookup_limit_is_catalogue_data(
+    client: TestClient, targets: dict[str, dict[str, Any]], token: Callable[[str], dict[str, str]]
+) -> None:
+    admin = token("admin")
+    document = client.get(f"{API}/field-levels", headers=admin).json()["document"]
+    assert document["l3_lookups"] == {"limit": L3_LOOKUP_LIMIT, "window_minutes": 10}
+    bad = {**document, "l3_lookups": {"limit": 0, "window_minutes": 10}}
+    refused = client.put(f"{API}/field-levels", json={"document": bad, "reason": "x"}, headers=admin)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["l3_lookups.limit"]
+    tight = {**document, "l3_lookups": {"limit": 2, "window_minutes": 60}}
+    assert (
+        client.put(
+            f"{API}/field-levels", json={"document": tight, "reason": "收紧"}, headers=admin
+        ).status_code
+        == 200
+    )
+    steward, q = token("steward"), {"q": targets["in_scope"]["id_number"]}
+    assert [client.get(f"{API}/customers", params=q, headers=steward).status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]

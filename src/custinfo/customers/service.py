@@ -94,7 +94,7 @@ def clear_identifiers(session: Session, principal: Principal) -> frozenset[str]:
 def _may_read_clear(view: FieldView, name: str) -> bool:
     rule = view.rule("customer", name)
     if rule is None:
-        return True  # not catalogued: the catalogue protects nothing about it
+        return False  # an identifier left out of the catalogue fails closed: nobody looks it up
     return may_read_clear(
         view.principal, rule.state, rule.level, view.catalogue.reveal_levels(view.principal.role)
     )
@@ -102,14 +102,25 @@ def _may_read_clear(view: FieldView, name: str) -> bool:
 
 def _count_l3_lookup(session: Session, principal: Principal, field: str) -> None:
     """Refuse (429) an exact L3 look-up beyond the per-user limit; the audited look-ups are the count."""
-    settings = view_for(session, principal).catalogue.document.get("l3_lookups") or {}
-    limit = int(settings.get("limit", L3_LOOKUP_LIMIT))
-    minutes = int(settings.get("window_minutes", L3_LOOKUP_WINDOW_MINUTES))
+    limit, minutes = l3_lookup_limit(view_for(session, principal).catalogue.document)
     done = audit_service.actions_by(
         session, principal.username, SensitiveSearch.name, timedelta(minutes=minutes)
     )
     if done >= limit:
         raise RateLimited("error.l3_lookup_limit", field=field, limit=limit, minutes=minutes)
+
+
+def l3_lookup_limit(document: dict[str, Any]) -> tuple[int, int]:
+    """(look-ups, minutes) from the catalogue's `l3_lookups`, the defaults for anything missing or unusable."""
+    settings = document.get("l3_lookups")
+    settings = settings if isinstance(settings, dict) else {}
+    limit, minutes = settings.get("limit"), settings.get("window_minutes")
+    return (
+        limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else L3_LOOKUP_LIMIT,
+        minutes
+        if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0
+        else L3_LOOKUP_WINDOW_MINUTES,
+    )
 
 
 def get_customer(session: Session, principal: Principal, customer_id: int) -> CustomerRow:
