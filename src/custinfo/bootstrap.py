@@ -18,7 +18,7 @@ from custinfo.classification import jobs as classification_jobs
 from custinfo.classification.governance.events import ProposalDecided
 from custinfo.core.uow import DomainEvent, EntityChanged, Handler, Settle, subscribe, unsubscribe_all
 from custinfo.jobs.registry import Job, registry
-from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead
+from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead, SensitiveSearch
 
 HANDLERS: dict[type[DomainEvent], list[Handler]] = {
     EntityChanged: [
@@ -31,6 +31,7 @@ HANDLERS: dict[type[DomainEvent], list[Handler]] = {
     LoginAttempted: [audit.append_entry],
     PermissionChanged: [audit.append_entry],
     SensitiveFieldRead: [audit.append_entry],
+    SensitiveSearch: [audit.append_entry],
     AccessRequested: [audit.append_entry],
     AccessDecided: [audit.append_entry],
     DataExported: [audit.append_entry],

@@ -228,11 +228,17 @@ def test_order_update_rules(
     session.commit()
     headers = login("sales_east1")
     url = f"{API}/orders/{order.id}"
-    assert rules(client.patch(url, json={"product": " ", "quantity": None}, headers=headers)) == {
+    assert rules(client.patch(url, json={"category": "仪表"}, headers=headers)) == {
+        ("version", "field.required")
+    }
+    assert rules(client.delete(url, headers=headers)) == {("version", "field.required")}
+    assert rules(
+        client.patch(url, json={"product": " ", "quantity": None, "version": 1}, headers=headers)
+    ) == {
         ("product", "field.required"),
         ("quantity", "field.required"),
     }
-    assert rules(client.patch(url, json={"customer_id": other.id}, headers=headers)) == {
+    assert rules(client.patch(url, json={"customer_id": other.id, "version": 1}, headers=headers)) == {
         ("customer_id", "field.immutable")
     }
     first = client.patch(url, json={"category": "仪表", "version": 1}, headers=headers)
@@ -344,7 +350,7 @@ def test_contract_lifecycle(client: TestClient, login, customers: dict[str, Cust
     assert renewed.status_code == 200, renewed.text
     assert renewed.json()["status"] == "renewed" and renewed.json()["version"] == 2
     # terminating needs the date, checked against the state after the change
-    assert rules(client.patch(url, json={"status": "terminated"}, headers=headers)) == {
+    assert rules(client.patch(url, json={"status": "terminated", "version": 2}, headers=headers)) == {
         ("terminated_on", "contract.terminated_on_required")
     }
     ended = client.patch(

@@ -135,9 +135,15 @@ def test_individual_birth_date_and_gender_come_from_the_id_number(client: TestCl
         "source_channel": "visit",
         "purpose": "sales_service",
     }
-    response = client.post(f"{API}/customers", json=body, headers=login("sales_east1"))
+    # Who sees an ID number masked cannot enter one (the duplicate check would confirm guesses, issue 9):
+    # the data steward, who may reveal it, enters it for the owner.
+    refused = client.post(f"{API}/customers", json=body, headers=login("sales_east1"))
+    assert refused.status_code == 422 and refused.json()["errors"][0]["rule"] == "field.l3_entry"
+    response = client.post(
+        f"{API}/customers", json={**body, "owner": "sales_east1"}, headers=login("steward")
+    )
     assert response.status_code == 201, response.text
-    created = response.json()
+    created = client.get(f"{API}/customers/{response.json()['id']}", headers=login("sales_east1")).json()
     # L3 fields come back masked to sales (issue 4); an admin's audited reveal shows the stored values.
     assert created["id_number"] == "110105********002X"
     assert created["birth_date"] == "1949-**-**" and created["gender"] == "female"
@@ -150,7 +156,7 @@ def test_individual_birth_date_and_gender_come_from_the_id_number(client: TestCl
     assert client.get(reveal, params={"field": "birth_date"}, headers=admin).json()["value"] == "1949-12-31"
     another = make_id_number("110105", date(1949, 12, 31), 3)
     mismatch = {**body, "id_number": another, "birth_date": "1950-01-01", "name": "王二"}
-    response = client.post(f"{API}/customers", json=mismatch, headers=login("sales_east1"))
+    response = client.post(f"{API}/customers", json=mismatch, headers=login("steward"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["rule"] == "id_number.birth_mismatch"
 
@@ -175,14 +181,20 @@ def test_optimistic_locking(client: TestClient, login) -> None:
     stale = client.patch(url, json={"region": "厦门市", "version": 1}, headers=headers)
     assert stale.status_code == 409
     assert client.get(url, headers=headers).json()["region"] == "福州市"
+    # An edit that does not say which version it read would overwrite blindly: 422 naming `version`.
+    blind = client.patch(url, json={"region": "厦门市"}, headers=headers)
+    assert blind.status_code == 422
+    assert [(e["field"], e["rule"]) for e in blind.json()["errors"]] == [("version", "field.required")]
+    assert client.delete(url, headers=login("head_east")).status_code == 422
 
 
 def test_update_validates_and_refuses_kind_change(client: TestClient, login) -> None:
     headers = login("sales_east1")
     created = client.post(f"{API}/customers", json=company(), headers=headers).json()
     url = f"{API}/customers/{created['id']}"
-    assert client.patch(url, json={"kind": "individual"}, headers=headers).status_code == 422
-    response = client.patch(url, json={"name": "  "}, headers=headers)
+    kind = client.patch(url, json={"kind": "individual", "version": 1}, headers=headers)
+    assert kind.status_code == 422 and kind.json()["errors"][0]["rule"] == "field.immutable"
+    response = client.patch(url, json={"name": "  ", "version": 1}, headers=headers)
     assert response.status_code == 422 and response.json()["errors"][0]["rule"] == "field.required"
     assert client.get(url, headers=headers).json()["version"] == 1
 
@@ -197,7 +209,10 @@ def test_record_scope_hides_other_owners_customers(
     assert client.get(f"{API}/customers/{mine.id}", headers=east1).status_code == 200
     assert client.get(f"{API}/customers/{theirs.id}", headers=east1).status_code == 404
     assert (
-        client.patch(f"{API}/customers/{theirs.id}", json={"region": "x"}, headers=east1).status_code == 404
+        client.patch(
+            f"{API}/customers/{theirs.id}", json={"region": "x", "version": 1}, headers=east1
+        ).status_code
+        == 404
     )
     listed = client.get(f"{API}/customers", params={"q": "13933334444"}, headers=east1).json()
     assert listed["items"] == [] and listed["total"] == 0
@@ -323,6 +338,22 @@ def test_owner_assignment_rules(client: TestClient, login) -> None:
     assert response.status_code == 422 and response.json()["errors"][0]["rule"] == "owner.other_department"
     response = client.post(f"{API}/customers", json=company(owner="sales_south1"), headers=login("admin"))
     assert response.status_code == 201 and response.json()["department"] == "华南销售部"
+
+
+def test_changing_the_owner_always_needs_the_reassign_permission(client: TestClient, login) -> None:
+    sales, head = login("sales_east1"), login("head_east")
+    created = client.post(f"{API}/customers", json=company(), headers=sales).json()
+    url = f"{API}/customers/{created['id']}"
+    # Naming the current owner is no change; naming anyone else, the caller included, is a reassignment.
+    same = client.patch(url, json={"owner": "sales_east1", "version": 1}, headers=sales)
+    assert same.status_code == 200 and same.json()["version"] == 1
+    moved = client.patch(url, json={"owner": "sales_east2", "version": 1}, headers=head)
+    assert moved.status_code == 200 and moved.json()["owner"] == "sales_east2"
+    back = client.patch(url, json={"owner": "sales_east1", "version": 2}, headers=login("sales_east2"))
+    assert back.status_code == 422 and back.json()["errors"][0]["rule"] == "owner.not_allowed"
+    taken = client.patch(url, json={"owner": "head_east", "version": 2}, headers=login("sales_east2"))
+    assert taken.status_code == 422 and taken.json()["errors"][0]["rule"] == "owner.not_allowed"
+    assert client.get(url, headers=head).json()["owner"] == "sales_east2"
 
 
 def test_token_login_lockout_and_logout(client: TestClient, world) -> None:

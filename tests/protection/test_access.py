@@ -6,12 +6,14 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from custinfo.audit.models import AuditEntry
 from custinfo.auth.events import PermissionChanged
 from custinfo.core.db import utcnow
 from custinfo.core.uow import DomainEvent
+from custinfo.customers.identifiers import birth_date_from_id_number, make_id_number
 from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead
 from custinfo.protection.models import AccessRequest
 
@@ -32,6 +34,12 @@ def test_customer_grant_widens_scope_until_it_expires(
 ) -> None:
     sales, other = token("sales_east1"), records["other_department"]
     assert client.get(f"{API}/customers/{other.individual}", headers=sales).status_code == 404
+    zero = client.post(
+        f"{API}/access-requests",
+        json={"target": "customer", "customer_id": other.individual, "reason": "x", "days": 0},
+        headers=sales,
+    )
+    assert zero.status_code == 422 and zero.json()["errors"][0]["field"] == "days"
     created = _request(client, sales, target="customer", customer_id=other.individual, reason="协助华南跟进")
     assert created["status"] == "pending" and created["days"] == 7
     rid = created["id"]
@@ -52,6 +60,22 @@ def test_customer_grant_widens_scope_until_it_expires(
         c["id"] for c in client.get(f"{API}/customers", params={"size": 200}, headers=sales).json()["items"]
     }
     assert other.individual in listed and other.company not in listed
+    # A grant is read access: no write, and above all no taking the customer over (issue 9).
+    version = shown.json()["version"]
+    for body in ({"owner": "sales_east1"}, {"region": "杭州市"}):
+        taken = client.patch(
+            f"{API}/customers/{other.individual}", json={**body, "version": version}, headers=sales
+        )
+        assert taken.status_code == 403, taken.text
+    order = {
+        "customer_id": other.individual,
+        "ordered_on": "2026-01-05",
+        "amount": "10.00",
+        "product": "x",
+        "quantity": 1,
+    }
+    assert client.post(f"{API}/orders", json=order, headers=sales).status_code == 403
+    assert client.get(f"{API}/customers/{other.individual}", headers=token("head_south")).status_code == 200
     assert any(isinstance(e, AccessRequested) and e.request_id == rid for e in captured)
     assert any(isinstance(e, AccessDecided) and e.decision == "approved" for e in captured)
 
@@ -164,7 +188,7 @@ def test_writes_to_fields_not_seen_in_clear_are_refused(
     client: TestClient, token: Any, records: dict[str, Record]
 ) -> None:
     own = records["own"]
-    for user in ("sales_east1", "head_east", "admin"):
+    for user in ("sales_east1", "head_east"):
         headers = token(user)
         current = client.get(f"{API}/customers/{own.individual}", headers=headers).json()
         response = client.patch(
@@ -183,6 +207,43 @@ def test_writes_to_fields_not_seen_in_clear_are_refused(
         ).json()["value"]
         == own.id_number
     )
+
+
+def test_the_role_that_may_reveal_an_l3_field_may_correct_it_audited(
+    client: TestClient, token: Any, records: dict[str, Record], session: Session
+) -> None:
+    own = records["own"]
+    corrected = make_id_number(own.id_number[:6], birth_date_from_id_number(own.id_number), 987)
+    for user in ("steward", "admin"):
+        headers = token(user)
+        current = client.get(f"{API}/customers/{own.individual}", headers=headers).json()
+        # The masked placeholder written back is not a value: refused by the format rule, never stored.
+        echoed = client.patch(
+            f"{API}/customers/{own.individual}",
+            json={"id_number": current["id_number"], "version": current["version"]},
+            headers=headers,
+        )
+        assert echoed.status_code == 422 and echoed.json()["errors"][0]["field"] == "id_number"
+        changed = client.patch(
+            f"{API}/customers/{own.individual}",
+            json={"id_number": corrected, "address": "北京市东城区", "version": current["version"]},
+            headers=headers,
+        )
+        assert changed.status_code == 200, (user, changed.text)
+        assert changed.json()["id_number"] != corrected  # still shown masked
+        revealed = client.get(
+            f"{API}/customers/{own.individual}/reveal", params={"field": "id_number"}, headers=headers
+        )
+        assert revealed.json()["value"] == corrected
+        corrected = own.id_number  # the second user puts the original back
+    entries = session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.action == "customer.update", AuditEntry.customer_id == own.individual
+        )
+    ).all()
+    assert [e.actor for e in entries] == ["steward", "admin"]
+    assert all(own.id_number not in str(e.details) for e in entries)
+    assert all("id_number" in e.details["changes"] for e in entries)
 
 
 def test_admin_changes_levels_as_new_versions(

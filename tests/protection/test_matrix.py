@@ -114,9 +114,16 @@ ENDPOINTS = [
         "write",
         200,
         "customer",
-        body=lambda r: {"region": "上海市"},
+        body=lambda r: {"region": "上海市", "version": 1},
     ),
-    Endpoint("delete customer", "DELETE", lambda r: f"/customers/{r.company}", "delete", 204),
+    Endpoint(
+        "delete customer",
+        "DELETE",
+        lambda r: f"/customers/{r.company}",
+        "delete",
+        204,
+        params=lambda r: {"version": 1},
+    ),
     Endpoint(
         "contacts", "GET", lambda r: f"/customers/{r.company}/contacts", "read", 200, "contact", items=True
     ),
@@ -136,7 +143,7 @@ ENDPOINTS = [
         "write",
         200,
         "contact",
-        body=lambda r: {"title": "经理"},
+        body=lambda r: {"title": "经理", "version": 1},
     ),
     Endpoint("needs", "GET", lambda r: f"/customers/{r.individual}/needs", "read", 200, "need", items=True),
     Endpoint(
@@ -210,7 +217,7 @@ ENDPOINTS = [
         "write",
         200,
         "interaction",
-        body=lambda r: {"resolution": "已解决"},
+        body=lambda r: {"resolution": "已解决", "version": 1},
     ),
     Endpoint(
         "engagement",

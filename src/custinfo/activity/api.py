@@ -66,7 +66,7 @@ router = APIRouter(tags=["activity"])
 CustomerQuery = Annotated[int | None, Query(description="Only records of this customer", ge=1)]
 PageQuery = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")]
 SizeQuery = Annotated[int, Query(ge=1, le=200, description="Records per page, at most 200")]
-VersionQuery = Annotated[int | None, Query(description="The version you read (stale → 409)")]
+VersionQuery = Annotated[int | None, Query(description="The version you read (required; stale → 409)")]
 
 
 def _from(natural: str) -> object:

@@ -221,7 +221,7 @@ def _customer_id(
         customer_id: int = integer(1, MAX_ID)(raw)
     except RuleViolation as violation:
         return 0, [FieldError("customer_id", violation.rule, violation.params)]
-    customers.ensure_visible(session, principal, customer_id)
+    customers.ensure_writable(session, principal, customer_id)
     return customer_id, []
 
 
@@ -334,6 +334,7 @@ def _update(
     """Apply a partial update (fields, then `rules` on the row and the change); a stale `version` is a 409."""
     require(principal, permission)
     row = _get(session, principal, model, row_id)
+    customers.ensure_writable(session, principal, row.customer_id)
     check_version(row.version, data.get("version"))
     cleaned = _validated_change(row, specs, data, not_null)
     if rules is not None:
@@ -357,6 +358,7 @@ def _delete(
 ) -> None:
     require(principal, permission)
     row = _get(session, principal, model, row_id)
+    customers.ensure_writable(session, principal, row.customer_id)
     if isinstance(row, Order | Contract | Interaction):
         check_version(row.version, version)
     session.delete(row)

@@ -67,6 +67,16 @@ def all_entries(session: Session, filters: AuditFilter, batch: int) -> list[Audi
     )
 
 
+def actions_by(session: Session, actor: str, action: str, window: timedelta) -> int:
+    """Entries of one action by one actor within the window."""
+    stmt = select(func.count()).where(
+        AuditEntry.actor == actor,
+        AuditEntry.action == action,
+        AuditEntry.occurred_at >= utcnow() - window,
+    )
+    return int(session.scalar(stmt) or 0)
+
+
 def failed_logins_from(session: Session, address: str, window: timedelta) -> int:
     """Failed sign-ins from one source address within the window."""
     stmt = select(func.count()).where(

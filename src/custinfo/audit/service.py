@@ -63,3 +63,8 @@ def all_audit_entries(session: Session, filters: AuditFilter, batch: int = 2000)
 def failed_logins_from(session: Session, address: str, window: timedelta) -> int:
     """Failed sign-ins from one source address within the window (for per-address throttling)."""
     return repository.failed_logins_from(session, address, window)
+
+
+def actions_by(session: Session, actor: str, action: str, window: timedelta) -> int:
+    """Audit entries of one action by one actor within the window (for per-user rate limits)."""
+    return repository.actions_by(session, actor, action, window)

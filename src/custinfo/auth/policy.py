@@ -7,8 +7,10 @@ Every repository query over customers and their children applies
 Scope by role: sales their own customers; service and dept_head their
 department; data_steward and admin all; marketing and auditor none (they have
 no customer-read permission either). An approved, unexpired access grant to a
-customer adds that customer to the requester's scope; grants are loaded once
-per request (`with_grants`) so the filter stays a plain indexed predicate.
+customer adds that customer to the requester's *read* scope only: writes
+(`in_natural_scope`) and ownership stay with the role's own scope, so a grant
+never turns into a takeover. Grants are loaded once per request
+(`with_grants`) so the filter stays a plain indexed predicate.
 What a principal sees of each field is decided by the field view
 (custinfo.protection.views), driven by the field catalogue.
 """
@@ -148,6 +150,15 @@ def in_natural_scope(principal: Principal, customer: Customer) -> bool:
     if principal.role in DEPARTMENT_ROLES:
         return principal.department_id is not None and customer.department_id == principal.department_id
     return principal.role == "sales" and customer.owner_id == principal.user_id
+
+
+def may_read_clear(principal: Principal, state: str, level: str, reveal_levels: frozenset[str]) -> bool:
+    """Whether the principal may read a field in clear: shown clear, revealable by the role, or a level grant.
+
+    The same answer decides who may search an L3 field exactly (a match is a read of the value), who may
+    enter a value that is checked for uniqueness, and who may correct it.
+    """
+    return state == "clear" or level in reveal_levels or level in principal.granted_levels
 
 
 def with_grants(session: Session, principal: Principal) -> Principal:

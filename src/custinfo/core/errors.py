@@ -66,6 +66,13 @@ class NotPermitted(DomainError):
     title_key = "error.forbidden"
 
 
+class RateLimited(DomainError):
+    """The caller did this too often within the window; they may try again later."""
+
+    status = 429
+    title_key = "error.rate_limited"
+
+
 class Unauthenticated(DomainError):
     """No valid session or token."""
 

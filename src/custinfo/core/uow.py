@@ -21,9 +21,10 @@ from typing import Any, ClassVar
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from custinfo.core.db import utcnow
-from custinfo.core.errors import DomainError
+from custinfo.core.errors import Conflict, DomainError
 from custinfo.core.jsonable import jsonable
 
 
@@ -130,12 +131,20 @@ def actor_of(session: Session) -> Actor:
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session], actor: Actor) -> Iterator[Session]:
-    """Open a session for `actor`; commit if the block succeeds, roll back otherwise."""
+    """Open a session for `actor`; commit if the block succeeds, roll back otherwise.
+
+    A versioned UPDATE or DELETE that matched no row (another transaction saved the same version
+    first, which PostgreSQL detects only when the row lock is released) is the same stale edit
+    `check_version` refuses: rolled back and raised as a 409, never a 500.
+    """
     session = factory()
     session.info["actor"] = actor
     try:
         yield session
         session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict("error.stale_concurrent") from None
     except DomainError as error:
         # A refusal whose record must survive it (a failed sign-in counts towards lock-out).
         if error.keeps_writes:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
-from custinfo.core.errors import Conflict
+from custinfo.core.errors import Conflict, FieldError, Invalid
 
 
 class Versioned:
@@ -20,6 +20,8 @@ class Versioned:
 
 
 def check_version(current: int, expected: int | None) -> None:
-    """Raise 409 when the client edited an older version than the one stored."""
-    if expected is not None and expected != current:
+    """Refuse (422) a change that does not say which version it edits, and (409) one of an older version."""
+    if expected is None:
+        raise Invalid([FieldError("version", "field.required")])
+    if expected != current:
         raise Conflict("error.stale_version", current=current, expected=expected)

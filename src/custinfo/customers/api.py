@@ -23,6 +23,8 @@ from custinfo.customers.schemas import (
 from custinfo.protection.views import FieldView, present, present_values, view_for
 
 router = APIRouter(tags=["customers"])
+# Optional in the schema so that a missing one is the service's 422 naming `version`, like every rule.
+VersionQuery = Annotated[int | None, Query(description="The version you read (required; stale → 409)")]
 
 
 def customer_out(
@@ -80,7 +82,12 @@ def list_customers(
     session: DbSession,
     principal: ApiPrincipal,
     q: Annotated[
-        str | None, Query(description="Name contains; or mobile, email, credit code", max_length=100)
+        str | None,
+        Query(
+            description="Name contains; or mobile, email, credit code; an ID number or bank account "
+            "only for roles that may read it in clear (audited, rate-limited)",
+            max_length=100,
+        ),
     ] = None,
     kind: Annotated[str | None, Query(description="individual / company")] = None,
     tag: Annotated[str | None, Query(description="Only customers carrying this tag")] = None,
@@ -135,7 +142,7 @@ def update_customer(
 
 @router.delete("/customers/{customer_id}", status_code=204)
 def delete_customer(
-    customer_id: int, session: DbSession, principal: ApiPrincipal, version: int | None = None
+    customer_id: int, session: DbSession, principal: ApiPrincipal, version: VersionQuery = None
 ) -> Response:
     """Delete a customer with its contacts, needs and activity; the history is kept."""
     service.delete_customer(session, principal, customer_id, version)
@@ -173,10 +180,14 @@ def update_contact(
 
 @router.delete("/customers/{customer_id}/contacts/{contact_id}", status_code=204)
 def delete_contact(
-    customer_id: int, contact_id: int, session: DbSession, principal: ApiPrincipal
+    customer_id: int,
+    contact_id: int,
+    session: DbSession,
+    principal: ApiPrincipal,
+    version: VersionQuery = None,
 ) -> Response:
-    """Remove a contact entered by mistake."""
-    service.delete_contact(session, principal, customer_id, contact_id)
+    """Remove a contact entered by mistake; send the `version` you read."""
+    service.delete_contact(session, principal, customer_id, contact_id, version)
     return Response(status_code=204)
 
 

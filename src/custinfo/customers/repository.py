@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from custinfo.security.encrypted import blind_index
 
 # Encrypted identifiers are found through their keyed blind index, never by comparing ciphertext.
 BLIND_INDEXED = frozenset({"id_number", "bank_account"})
+_BANK_ACCOUNT = re.compile(r"[0-9]{12,30}")
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,10 @@ class CustomerFilter:
     """List filters the customers domain knows: free-text `q`, kind, industry, owner username, department id.
 
     Filters other domains own (a tag, a classification code, a segment) arrive as SQL predicates
-    from the edge, which asks the owning domain for them.
+    from the edge, which asks the owning domain for them. `exact_l3` names the L3 field `q` is
+    looked up in through its blind index; the service sets it only for a caller who may read that
+    field in clear (and has audited the search). Without it `q` is plain text and never matches an
+    L3 value: no keyed hash is computed and no blind index is probed.
     """
 
     q: str | None = None
@@ -33,6 +38,7 @@ class CustomerFilter:
     industry: str | None = None
     owner: str | None = None
     department_id: int | None = None
+    exact_l3: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,33 @@ def scoped(principal: Principal) -> Select[Customer]:
     return select(Customer).where(customer_scope(principal))
 
 
-def _search(stmt: Select[Customer], q: str) -> Select[Customer]:
+def _compact(q: str) -> str:
+    return q.strip().replace(" ", "").replace("-", "").lstrip("+")
+
+
+def l3_search_field(q: str | None) -> str | None:
+    """The L3 field an exact search for `q` would look in (by the shape of q alone), or None."""
+    if not q:
+        return None
+    compact = _compact(q)
+    if _as_id_number(compact) is not None:
+        return "id_number"
+    if _BANK_ACCOUNT.fullmatch(compact) and not _mobile_shaped(compact):
+        return "bank_account"
+    return None
+
+
+def _mobile_shaped(compact: str) -> bool:
+    return compact.isdigit() and (
+        7 <= len(compact) <= 11 or (len(compact) == 13 and compact.startswith("86"))
+    )
+
+
+def _search(stmt: Select[Customer], q: str, exact_l3: str | None) -> Select[Customer]:
     """Match by the shape of q, so a phone or email search uses its index instead of scanning names."""
     q = q.strip()
-    compact = q.replace(" ", "").replace("-", "").lstrip("+")
-    if compact.isdigit() and (7 <= len(compact) <= 11 or (len(compact) == 13 and compact.startswith("86"))):
+    compact = _compact(q)
+    if _mobile_shaped(compact):
         digits = compact[-11:]
         if len(digits) == 11:
             return stmt.where(Customer.mobile == digits)
@@ -67,10 +95,13 @@ def _search(stmt: Select[Customer], q: str) -> Select[Customer]:
     if "@" in q:
         return stmt.where(Customer.email == q.lower())
     name_matches = func.lower(Customer.name).like(f"%{_escape_like(q.lower())}%", escape="\\")
-    id_number = _as_id_number(compact)
+    id_number = _as_id_number(compact) if exact_l3 == "id_number" else None
     if id_number is not None:
         by_index = Customer.id_number_bidx == blind_index(id_number, "customers.id_number")
         return stmt.where(or_(by_index, Customer.credit_code == compact.upper()))
+    if exact_l3 == "bank_account" and _BANK_ACCOUNT.fullmatch(compact):
+        by_account = Customer.bank_account_bidx == blind_index(compact, "customers.bank_account")
+        return stmt.where(or_(by_account, name_matches))
     if len(compact) == 18 and compact.isalnum():
         return stmt.where(or_(Customer.credit_code == compact.upper(), name_matches))
     return stmt.where(name_matches)
@@ -89,7 +120,7 @@ def _as_id_number(text: str) -> str | None:
 def _filtered(principal: Principal, filters: CustomerFilter) -> Select[Customer]:
     stmt = scoped(principal)
     if filters.q:
-        stmt = _search(stmt, filters.q)
+        stmt = _search(stmt, filters.q, filters.exact_l3)
     if filters.kind:
         stmt = stmt.where(Customer.kind == filters.kind)
     if filters.industry:
@@ -125,8 +156,15 @@ def list_customers(
 def get_customer(
     session: Session, principal: Principal, customer_id: int, for_update: bool = False
 ) -> Customer:
-    """The customer if it exists and is in scope; otherwise 404."""
+    """The customer if it exists and is in scope; otherwise 404.
+
+    `for_update` holds the row until commit (FOR NO KEY UPDATE on PostgreSQL, the lock an ordinary
+    UPDATE takes; nothing on SQLite, where writers take turns) and re-reads it, so writes to one
+    customer and its children queue up instead of interleaving.
+    """
     stmt = scoped(principal).where(Customer.id == customer_id)
+    if for_update:
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     customer = session.scalar(stmt)
     if customer is None:
         raise NotFound("error.customer_not_found", id=customer_id)

@@ -7,29 +7,36 @@ and only flush: the caller's unit of work commits, so nothing is half-saved.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from custinfo.audit import service as audit_service
-from custinfo.auth.policy import Permission, Principal, can, require
+from custinfo.auth.policy import Permission, Principal, can, in_natural_scope, may_read_clear, require
 from custinfo.auth.service import User, get_user, user_by_username  # the owner is an auth account
-from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound
+from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted, RateLimited
 from custinfo.core.fields import validate
 from custinfo.core.pagination import PageParams, PageRows
-from custinfo.core.uow import actor_of
+from custinfo.core.uow import actor_of, record
 from custinfo.core.versioning import check_version
 from custinfo.customers import identifiers, repository
 from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NEED_FIELDS
 from custinfo.customers.models import Contact, Customer, NeedEntry
-from custinfo.customers.repository import CustomerFilter, CustomerRow
+from custinfo.customers.repository import BLIND_INDEXED, CustomerFilter, CustomerRow
 from custinfo.customers.vocabulary import company_size_band
-from custinfo.protection.views import view_for
+from custinfo.protection.events import SensitiveSearch
+from custinfo.protection.views import FieldView, view_for
 
 UNIQUE_IDENTIFIERS = ("credit_code", "id_number")
 MAX_SIZE = 200
+# Exact L3 look-ups per user (searches and duplicate checks together) unless the field catalogue's
+# `l3_lookups` sets {"limit": n, "window_minutes": m}: enough for a day's real work, far too few to
+# rebuild an ID number from its mask and the birth year (about 33 guesses a year each).
+L3_LOOKUP_LIMIT = 30
+L3_LOOKUP_WINDOW_MINUTES = 10
 
 __all__ = [
     "CustomerFilter",
@@ -40,6 +47,7 @@ __all__ = [
     "delete_contact",
     "delete_customer",
     "ensure_visible",
+    "ensure_writable",
     "get_customer",
     "list_customers",
     "update_contact",
@@ -67,7 +75,52 @@ def list_customers(
         errors.append(FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(KINDS)}))
     if errors:
         raise Invalid(errors)
-    return repository.list_customers(session, principal, filters, params, extra)
+    field = repository.l3_search_field(filters.q)
+    if field is not None and field in clear_identifiers(session, principal):
+        _count_l3_lookup(session, principal, field)
+        filters = replace(filters, exact_l3=field)
+        rows = repository.list_customers(session, principal, filters, params, extra)
+        record(session, SensitiveSearch(field=field, level="L3", purpose="search", matched=bool(rows[0])))
+        return rows
+    return repository.list_customers(session, principal, replace(filters, exact_l3=None), params, extra)
+
+
+def clear_identifiers(session: Session, principal: Principal) -> frozenset[str]:
+    """The blind-indexed L3 fields the principal may read in clear, and so look up exactly or enter."""
+    view = view_for(session, principal)
+    return frozenset(name for name in BLIND_INDEXED if _may_read_clear(view, name))
+
+
+def _may_read_clear(view: FieldView, name: str) -> bool:
+    rule = view.rule("customer", name)
+    if rule is None:
+        return False  # an identifier left out of the catalogue fails closed: nobody looks it up
+    return may_read_clear(
+        view.principal, rule.state, rule.level, view.catalogue.reveal_levels(view.principal.role)
+    )
+
+
+def _count_l3_lookup(session: Session, principal: Principal, field: str) -> None:
+    """Refuse (429) an exact L3 look-up beyond the per-user limit; the audited look-ups are the count."""
+    limit, minutes = l3_lookup_limit(view_for(session, principal).catalogue.document)
+    done = audit_service.actions_by(
+        session, principal.username, SensitiveSearch.name, timedelta(minutes=minutes)
+    )
+    if done >= limit:
+        raise RateLimited("error.l3_lookup_limit", field=field, limit=limit, minutes=minutes)
+
+
+def l3_lookup_limit(document: dict[str, Any]) -> tuple[int, int]:
+    """(look-ups, minutes) from the catalogue's `l3_lookups`, the defaults for anything missing or unusable."""
+    settings = document.get("l3_lookups")
+    settings = settings if isinstance(settings, dict) else {}
+    limit, minutes = settings.get("limit"), settings.get("window_minutes")
+    return (
+        limit if isinstance(limit, int) and not isinstance(limit, bool) and limit > 0 else L3_LOOKUP_LIMIT,
+        minutes
+        if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0
+        else L3_LOOKUP_WINDOW_MINUTES,
+    )
 
 
 def get_customer(session: Session, principal: Principal, customer_id: int) -> CustomerRow:
@@ -83,19 +136,76 @@ def ensure_visible(session: Session, principal: Principal, customer_id: int) -> 
     repository.get_customer(session, principal, customer_id)
 
 
-def _check_unique(session: Session, cleaned: dict[str, Any], exclude_id: int | None) -> None:
+def ensure_writable(session: Session, principal: Principal, customer_id: int) -> None:
+    """404 unless visible; 403 when only an access grant makes it so (read-only); else locked for the write."""
+    _writable(session, principal, customer_id)
+
+
+def _writable(session: Session, principal: Principal, customer_id: int) -> Customer:
+    """The customer, locked for this transaction, if the caller may write it.
+
+    Every write to a customer or one of its records takes the customer's row lock first, before
+    anything that locks more widely (the audit chain head, re-classification): one lock order for
+    all writers, so two requests on one customer wait for each other instead of deadlocking.
+    """
+    customer = repository.get_customer(session, principal, customer_id, for_update=True)
+    if not in_natural_scope(principal, customer):
+        raise NotPermitted("access.grant_read_only")
+    return customer
+
+
+def _check_identifier_entry(session: Session, principal: Principal, cleaned: dict[str, Any]) -> None:
+    """Refuse (422) a uniqueness-checked L3 value from a caller who may not read it in clear.
+
+    The duplicate check would answer "this ID number exists" to someone who sees it masked; so such
+    a caller cannot enter it at all (the same answer for any value, before any look-up), and the
+    role that may reveal it enters or corrects it.
+    """
+    allowed = clear_identifiers(session, principal)
     errors = [
-        FieldError(column, "field.duplicate")
+        FieldError(column, "field.l3_entry")
         for column in UNIQUE_IDENTIFIERS
-        if cleaned.get(column) and repository.customer_id_with(session, column, cleaned[column], exclude_id)
+        if column in BLIND_INDEXED and cleaned.get(column) and column not in allowed
     ]
     if errors:
-        raise Conflict("error.duplicate", errors=errors)
+        raise Invalid(errors)
+
+
+def _check_unique(
+    session: Session, principal: Principal, cleaned: dict[str, Any], exclude_id: int | None
+) -> None:
+    errors = []
+    for column in UNIQUE_IDENTIFIERS:
+        if not cleaned.get(column):
+            continue
+        if column in BLIND_INDEXED:
+            _count_l3_lookup(session, principal, column)
+        found = repository.customer_id_with(session, column, cleaned[column], exclude_id)
+        if column in BLIND_INDEXED:
+            record(
+                session,
+                SensitiveSearch(
+                    field=column, level="L3", purpose="duplicate_check", matched=found is not None
+                ),
+            )
+        if found:
+            errors.append(FieldError(column, "field.duplicate"))
+    if errors:
+        conflict = Conflict("error.duplicate", errors=errors)
+        # Nothing is written before this check; the audit entry of the look-up must outlive the refusal.
+        looked_up = any(cleaned.get(column) for column in UNIQUE_IDENTIFIERS if column in BLIND_INDEXED)
+        raise conflict.keeping_writes() if looked_up else conflict
 
 
 def _resolve_owner(session: Session, principal: Principal, username: str | None) -> User:
+    """The caller (no owner named, or themselves on create), or the named owner if they may reassign."""
     if username is None or username == principal.username:
         return get_user(session, principal.user_id)
+    return _reassign_to(session, principal, username)
+
+
+def _reassign_to(session: Session, principal: Principal, username: str) -> User:
+    """The new owner of a customer: always needs the reassign permission, the caller included."""
     if not can(principal, Permission.CUSTOMER_REASSIGN):
         raise Invalid([FieldError("owner", "owner.not_allowed")])
     try:
@@ -129,9 +239,10 @@ def create_customer(session: Session, principal: Principal, data: dict[str, Any]
     if kind not in KINDS:
         raise Invalid([FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(KINDS)})])
     cleaned = validate(CUSTOMER_FIELDS, data, kind=kind, ignore=("kind", "version"))
+    _check_identifier_entry(session, principal, cleaned)
     _derive(kind, cleaned, None)
     owner = _resolve_owner(session, principal, cleaned.pop("owner", None))
-    _check_unique(session, cleaned, None)
+    _check_unique(session, principal, cleaned, None)
     customer = Customer(kind=kind, owner_id=owner.id, department_id=owner.department_id, **cleaned)
     session.add(customer)
     session.flush()
@@ -141,11 +252,19 @@ def create_customer(session: Session, principal: Principal, data: dict[str, Any]
 def update_customer(
     session: Session, principal: Principal, customer_id: int, data: dict[str, Any]
 ) -> CustomerRow:
-    """Apply a partial update; a stale `version` is refused with 409."""
+    """Apply a partial update; `version` is required and a stale one is refused with 409.
+
+    A field the caller does not see in clear cannot be written, except an L3 field their role may
+    reveal (or a level grant opens): that role may correct it, and the change is audited with the
+    value masked like every change. Changing the owner (and so the department) needs the reassign
+    permission even when the caller names themselves; an access grant never allows a write.
+    """
     require(principal, Permission.CUSTOMER_UPDATE)
-    customer = repository.get_customer(session, principal, customer_id)
-    view_for(session, principal).require_writable(
-        "customer", {k: v for k, v in data.items() if k not in ("kind", "version")}
+    customer = _writable(session, principal, customer_id)
+    view = view_for(session, principal)
+    view.require_writable(
+        "customer",
+        {k: v for k, v in data.items() if k not in ("kind", "version") and not _correctable(view, k)},
     )
     check_version(customer.version, data.get("version"))
     if data.get("kind") not in (None, customer.kind):
@@ -155,12 +274,15 @@ def update_customer(
         if required in cleaned and cleaned[required] is None:
             raise Invalid([FieldError(required, "field.required")])
     _derive(customer.kind, cleaned, customer)
+    new_owner: User | None = None
     if "owner" in cleaned:
         username = cleaned.pop("owner")
-        if username is not None:
-            owner = _resolve_owner(session, principal, username)
-            customer.owner_id, customer.department_id = owner.id, owner.department_id
-    _check_unique(session, cleaned, customer.id)
+        current_owner, _ = repository.owner_and_department(session, customer)
+        if username is not None and username != current_owner:
+            new_owner = _reassign_to(session, principal, username)
+    _check_unique(session, principal, cleaned, customer.id)
+    if new_owner is not None:
+        customer.owner_id, customer.department_id = new_owner.id, new_owner.department_id
     for key, value in cleaned.items():
         setattr(customer, key, value)
     session.flush()
@@ -168,10 +290,16 @@ def update_customer(
     return CustomerRow(customer, owner_name, department)
 
 
+def _correctable(view: FieldView, name: str) -> bool:
+    """An L3 field the role may reveal (or a grant opens) though it is shown masked: it may be corrected."""
+    rule = view.rule("customer", name)
+    return rule is not None and rule.level == "L3" and _may_read_clear(view, name)
+
+
 def delete_customer(session: Session, principal: Principal, customer_id: int, version: int | None) -> None:
-    """Delete a customer and its children (history is kept)."""
+    """Delete a customer and its children (history is kept); `version` is required."""
     require(principal, Permission.CUSTOMER_DELETE)
-    customer = repository.get_customer(session, principal, customer_id)
+    customer = _writable(session, principal, customer_id)
     check_version(customer.version, version)
     session.delete(customer)
     session.flush()
@@ -190,7 +318,7 @@ def list_contacts(session: Session, principal: Principal, customer_id: int) -> l
 
 
 def _company(session: Session, principal: Principal, customer_id: int) -> Customer:
-    customer = repository.get_customer(session, principal, customer_id)
+    customer = _writable(session, principal, customer_id)
     if customer.kind != "company":
         raise Invalid([FieldError("customer_id", "contact.company_only")])
     return customer
@@ -214,7 +342,7 @@ def update_contact(
 ) -> Contact:
     """Change a contact; marking them as left records the date and stops messages."""
     require(principal, Permission.CONTACT_WRITE)
-    repository.get_customer(session, principal, customer_id)
+    _writable(session, principal, customer_id)
     contact = repository.contact_of(session, customer_id, contact_id)
     view_for(session, principal).require_writable(
         "contact", {k: v for k, v in data.items() if k != "version"}
@@ -235,11 +363,15 @@ def update_contact(
     return contact
 
 
-def delete_contact(session: Session, principal: Principal, customer_id: int, contact_id: int) -> None:
-    """Remove a contact entered by mistake (one who left should be marked, not deleted)."""
+def delete_contact(
+    session: Session, principal: Principal, customer_id: int, contact_id: int, version: int | None
+) -> None:
+    """Remove a contact entered by mistake (one who left should be marked, not deleted); `version` is required."""
     require(principal, Permission.CONTACT_WRITE)
-    repository.get_customer(session, principal, customer_id)
-    session.delete(repository.contact_of(session, customer_id, contact_id))
+    _writable(session, principal, customer_id)
+    contact = repository.contact_of(session, customer_id, contact_id)
+    check_version(contact.version, version)
+    session.delete(contact)
     session.flush()
 
 
@@ -253,7 +385,7 @@ def list_needs(session: Session, principal: Principal, customer_id: int) -> list
 def add_need(session: Session, principal: Principal, customer_id: int, data: dict[str, Any]) -> NeedEntry:
     """Append a dated entry to the needs log (entries are never overwritten)."""
     require(principal, Permission.NEED_WRITE)
-    repository.get_customer(session, principal, customer_id)
+    _writable(session, principal, customer_id)
     cleaned = validate(NEED_FIELDS, data, kind="*")
     low, high = cleaned.get("budget_min"), cleaned.get("budget_max")
     if low is not None and high is not None and low > high:

@@ -23,6 +23,17 @@ class SensitiveFieldRead(DomainEvent):
 
 
 @dataclass(frozen=True)
+class SensitiveSearch(DomainEvent):
+    """Someone looked an L3 value up exactly (search, duplicate check): a read of the value, never its text."""
+
+    name: ClassVar[str] = "sensitive_read.search"
+    field: str  # id_number | bank_account
+    level: str
+    purpose: str  # search | duplicate_check
+    matched: bool
+
+
+@dataclass(frozen=True)
 class AccessRequested(DomainEvent):
     """A user asked for clear access to a field level or to a customer outside their scope."""
 

@@ -14,6 +14,7 @@ from custinfo.classification.engine.plan import Plan, cached_plan
 from custinfo.classification.engine.runs import finish_run, start_run
 from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
 from custinfo.core.db import utcnow
+from custinfo.customers.models import Customer
 
 assignments = cast_type(Table, TagAssignment.__table__)
 states = cast_type(Table, ClassificationState.__table__)
@@ -27,7 +28,22 @@ def run_incremental(
     actor: str | None = None,
     at: datetime | None = None,
 ) -> ClassificationRun:
-    """Re-tag one customer with the same SELECT as a full run, restricted to it."""
+    """Re-tag one customer with the same SELECT as a full run, restricted to it.
+
+    Two transactions that change one customer at once (two orders added in parallel) would each read
+    "no open row for tag X" and both insert one; the loser then fails on the unique index
+    `ix_tag_assignments_open`. So the run first locks the customer row: the second run waits until
+    the first commits and then reads its rows (READ COMMITTED reads afresh per statement), so both
+    requests succeed and the tags match the data. The lock is FOR NO KEY UPDATE, the lock an
+    ordinary UPDATE takes: it does not conflict with the KEY SHARE lock each order insert holds on
+    the customer through its foreign key. Request writers already took this lock before anything
+    else (customers.service), so here it is re-entrant for them and only orders the other callers
+    (the CLI, jobs). Idempotent inserts
+    (ON CONFLICT DO NOTHING) were rejected: they hide the race for inserts only, while closing rows
+    and replacing the state row would still be computed from a stale read. SQLite needs no lock (one
+    writer at a time) and SQLAlchemy renders none there.
+    """
+    _lock_customer(session, customer_id)
     begun = start_run(session, "incremental", trigger, as_of, actor, customer_id)
     run, version, as_of = begun.run, begun.version, begun.as_of
     now = at or utcnow()
@@ -107,6 +123,11 @@ def run_incremental(
     finish_run(run, begun.started)
     session.flush()
     return run
+
+
+def _lock_customer(session: Session, customer_id: int) -> None:
+    """Hold the customer row until commit (FOR NO KEY UPDATE on PostgreSQL; nothing on SQLite)."""
+    session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update(key_share=True))
 
 
 def _one_customer(session: Session, plan: Plan, customer_id: int) -> Any:
