@@ -104,7 +104,7 @@ def history(session: Session) -> list[FieldCatalogueVersion]:
 
 
 ROLE_KEYS = frozenset({"levels", "entities", "fields", "reveal"})
-DOCUMENT_KEYS = frozenset({"fields", "roles", "masks", "grant_days", "_comment"})
+DOCUMENT_KEYS = frozenset({"fields", "roles", "masks", "grant_days", "l3_lookups", "_comment"})
 MASK_INTS = {"keep_first": (0, 64), "keep_last": (0, 64), "fill_width": (1, 32)}
 MASK_TEXTS = {"fill": 4, "suffix": 16}
 
@@ -128,7 +128,28 @@ def problems(document: Any) -> list[FieldError]:
     days = document.get("grant_days", 7)
     if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_GRANT_DAYS:
         errors.append(FieldError("grant_days", "integer.range", {"min": 1, "max": MAX_GRANT_DAYS}))
+    errors += _lookup_limit_problems(document)
     return errors
+
+
+def _lookup_limit_problems(document: Any) -> list[FieldError]:
+    """The optional `l3_lookups` must be {"limit": 1–1000, "window_minutes": 1–1440} (whole numbers)."""
+    if not isinstance(document, dict) or "l3_lookups" not in document:
+        return []
+    settings = document["l3_lookups"]
+    bounds = {"limit": 1000, "window_minutes": 1440}
+    if not isinstance(settings, dict) or set(settings) - set(bounds):
+        return [FieldError("l3_lookups", "catalogue.not_object")]
+    return [
+        FieldError(f"l3_lookups.{key}", "integer.range", {"min": 1, "max": top})
+        for key, top in bounds.items()
+        if key in settings
+        and not (
+            isinstance(settings[key], int)
+            and not isinstance(settings[key], bool)
+            and 1 <= settings[key] <= top
+        )
+    ]
 
 
 def _field_problems(fields: Any) -> list[FieldError]:

@@ -71,30 +71,10 @@ def _differences(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[st
     return changed
 
 
-def _lookup_limit_problems(document: Any) -> list[FieldError]:
-    """The optional `l3_lookups` must be {"limit": 1–1000, "window_minutes": 1–1440} (whole numbers)."""
-    if not isinstance(document, dict) or "l3_lookups" not in document:
-        return []
-    settings = document["l3_lookups"]
-    bounds = {"limit": 1000, "window_minutes": 1440}
-    if not isinstance(settings, dict) or set(settings) - set(bounds):
-        return [FieldError("l3_lookups", "catalogue.not_object")]
-    return [
-        FieldError(f"l3_lookups.{key}", "integer.range", {"min": 1, "max": top})
-        for key, top in bounds.items()
-        if key in settings
-        and not (
-            isinstance(settings[key], int)
-            and not isinstance(settings[key], bool)
-            and 1 <= settings[key] <= top
-        )
-    ]
-
-
 def change_catalogue(session: Session, principal: Principal, document: Any, reason: str | None) -> Catalogue:
     """Store a new catalogue version (admin only); each changed entry is audited as PermissionChanged."""
     require(principal, Permission.FIELD_LEVELS_MANAGE)
-    errors = [*catalogue.problems(document), *_lookup_limit_problems(document)]
+    errors = catalogue.problems(document)
     if not reason or not reason.strip():
         errors.append(FieldError("reason", "field.required"))
     if errors:
