@@ -91,6 +91,11 @@ def clear_identifiers(session: Session, principal: Principal) -> frozenset[str]:
     return frozenset(name for name in BLIND_INDEXED if _may_read_clear(view, name))
 
 
+def identifiers_entered_by_others(session: Session, principal: Principal) -> frozenset[str]:
+    """The uniqueness-checked L3 fields this principal may not enter (a role that may reveal them does)."""
+    return frozenset(UNIQUE_IDENTIFIERS) & BLIND_INDEXED - clear_identifiers(session, principal)
+
+
 def _may_read_clear(view: FieldView, name: str) -> bool:
     rule = view.rule("customer", name)
     if rule is None:

@@ -22,6 +22,7 @@ from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import service as classification
 from custinfo.core.errors import Conflict, FieldError, Invalid
+from custinfo.core.i18n import translate
 from custinfo.core.pagination import page_count
 from custinfo.customers import service
 from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NEED_FIELDS
@@ -62,9 +63,13 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
 CONTACT_INPUTS = ["name", "title", "department", "mobile", "email"]  # in-post state has its own button
 
 
-def customer_form_sections(kind: str, language: str, with_owner: bool) -> list[tuple[str, list[FormField]]]:
-    """The inputs of the customer form for a kind, grouped in sections."""
-    specs = {s.name: s for s in CUSTOMER_FIELDS if s.kinds is None or kind in s.kinds}
+def customer_form_sections(
+    kind: str, language: str, with_owner: bool, omitted: frozenset[str] = frozenset()
+) -> list[tuple[str, list[FormField]]]:
+    """The inputs of the customer form for a kind, grouped in sections (without the `omitted` fields)."""
+    specs = {
+        s.name: s for s in CUSTOMER_FIELDS if (s.kinds is None or kind in s.kinds) and s.name not in omitted
+    }
     if not with_owner:
         specs.pop("owner", None)
     grouped: dict[str, list[FormField]] = {}
@@ -238,16 +243,19 @@ def show_customer(
 
 
 @router.get("/customers/new", response_class=HTMLResponse)
-def new_customer(request: Request, principal: WebUser, kind: str | None = None) -> HTMLResponse:
+def new_customer(
+    request: Request, session: DbSession, principal: WebUser, kind: str | None = None
+) -> HTMLResponse:
     """The create form for a kind (or the choice of kind)."""
     require(principal, Permission.CUSTOMER_CREATE)
     if kind not in KINDS:
         return render(request, "customers/choose_kind.html")
-    return _customer_form(request, principal, kind, FormState())
+    return _customer_form(request, session, principal, kind, FormState())
 
 
 def _customer_form(
     request: Request,
+    session: Session,
     principal: Principal,
     kind: str,
     state: FormState,
@@ -255,14 +263,22 @@ def _customer_form(
     status_code: int = 200,
     submitted: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    # An ID number is entered by a role that may read it in clear: for anyone else its uniqueness
+    # check would confirm a guessed number, so the input is not offered (docs/security.md).
+    omitted = service.identifiers_entered_by_others(session, principal)
     return render(
         request,
         "customers/form.html",
         status_code=status_code,
         kind=kind,
         sections=customer_form_sections(
-            kind, language_of(request), can(principal, Permission.CUSTOMER_REASSIGN)
+            kind, language_of(request), can(principal, Permission.CUSTOMER_REASSIGN), omitted
         ),
+        entered_by_others=[
+            translate(form_field(s, language_of(request), kind).label_key, language_of(request))
+            for s in CUSTOMER_FIELDS
+            if s.name in omitted and (s.kinds is None or kind in s.kinds)
+        ],
         state=state,
         row=row,
         submitted=submitted,
@@ -282,7 +298,7 @@ def create_customer(request: Request, session: DbSession, principal: WebUser, fo
             row = service.create_customer(session, principal, {"kind": kind, **data})
     except (Invalid, Conflict) as error:
         state = form_state(error, data, language_of(request))
-        return _customer_form(request, principal, kind, state, status_code=error.status)
+        return _customer_form(request, session, principal, kind, state, status_code=error.status)
     return see_other(f"/customers/{row.customer.id}?flash=created")
 
 
@@ -326,7 +342,7 @@ def edit_customer(request: Request, session: DbSession, principal: WebUser, cust
     row = service.get_customer(session, principal, customer_id)
     values = _current_values(row, _unreadable(session, principal))
     return _customer_form(
-        request, principal, row.customer.kind, FormState(values), shown(session, principal, row)
+        request, session, principal, row.customer.kind, FormState(values), shown(session, principal, row)
     )
 
 
@@ -352,14 +368,16 @@ def update_customer(
     except Conflict as error:
         if error.detail_key != "error.stale_version":
             return _customer_form(
-                request, principal, kind, form_state(error, data, language), row, error.status
+                request, session, principal, kind, form_state(error, data, language), row, error.status
             )
         current = service.get_customer(session, principal, customer_id)
         values = _current_values(current, unreadable)
         state = form_state(error, {k: values.get(k, "") for k in data}, language)
-        return _customer_form(request, principal, kind, state, current, error.status, submitted=data)
+        return _customer_form(request, session, principal, kind, state, current, error.status, submitted=data)
     except Invalid as error:
-        return _customer_form(request, principal, kind, form_state(error, data, language), row, error.status)
+        return _customer_form(
+            request, session, principal, kind, form_state(error, data, language), row, error.status
+        )
     return see_other(f"/customers/{customer_id}?flash=saved")
 
 
