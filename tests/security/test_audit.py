@@ -6,7 +6,9 @@ import csv
 import io
 import itertools
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,18 +16,21 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from tests.factories import make_customer
+from tests.factories import make_customer, make_order
+from tests.web.test_pages import sign_in
 from typer.testing import CliRunner
 
-from custinfo.audit import anchor, chain
+from custinfo.audit import anchor, chain, service
 from custinfo.audit.models import AuditEntry
 from custinfo.auth.models import User
+from custinfo.auth.policy import Principal
 from custinfo.cli.main import app as cli
 from custinfo.core.db import make_session_factory
 from custinfo.core.spreadsheet import safe_cell
 from custinfo.core.uow import Actor, record, unit_of_work
 from custinfo.customers.identifiers import make_id_number
 from custinfo.protection.events import SensitiveFieldRead
+from custinfo.protection.views import FieldView
 
 ID_NUMBER = make_id_number("320102", date(1991, 7, 21), 33)
 
@@ -193,8 +198,6 @@ def test_audit_csv_export_is_itself_audited(client: TestClient, login, session: 
 
 
 def test_auditor_page_lists_and_filters(client: TestClient, session: Session, world: dict[str, User]) -> None:
-    from tests.web.test_pages import sign_in
-
     _fill(session, world, 2)
     assert sign_in(client, "auditor").status_code == 303
     page = client.get("/audit", params={"action": "customer.create"})
@@ -285,3 +288,118 @@ def test_audit_csv_cells_never_start_a_formula(client: TestClient, login, world)
 
 def _token_attempt(client: TestClient, username: str):  # type: ignore[no-untyped-def]
     return client.post("/api/v1/auth/token", data={"username": username, "password": "wrong-password-1"})
+
+
+OLD_MOBILE, NEW_MOBILE, AMOUNT = "13907331821", "13907339944", Decimal("614321.57")
+MASKED_ID = ID_NUMBER[:6] + "********" + ID_NUMBER[-4:]
+
+
+def _changed(session: Session, world: dict[str, User]) -> int:
+    """A customer created with an L3 value, its mobile changed, and an order (L2 amount) added."""
+    session.info["actor"] = Actor("sales_east1", role="sales", address="10.0.0.7")
+    customer = make_customer(
+        session, world["sales_east1"], kind="individual", mobile=OLD_MOBILE, id_number=ID_NUMBER
+    )
+    session.flush()
+    customer.mobile = NEW_MOBILE
+    make_order(session, customer, amount=AMOUNT)
+    session.commit()
+    return customer.id
+
+
+def _stored(session: Session) -> list[tuple[int, dict[str, Any], str]]:
+    session.expire_all()
+    return [(e.seq, e.details, e.hash) for e in _entries(session)]
+
+
+def _item(items: list[dict[str, Any]], action: str) -> dict[str, Any]:
+    return next(item for item in items if item["action"] == action)
+
+
+def test_auditor_sees_which_fields_changed_but_no_value(  # type: ignore[no-untyped-def]
+    client: TestClient, login, session: Session, world: dict[str, User]
+) -> None:
+    _changed(session, world)
+    before = _stored(session)
+    response = client.get("/api/v1/audit", params={"action": "customer"}, headers=login("auditor"))
+    assert response.status_code == 200
+    for value in (OLD_MOBILE, NEW_MOBILE, MASKED_ID, ID_NUMBER):
+        assert value not in response.text
+    update = _item(response.json()["items"], "customer.update")
+    assert update["details"] == {"changes": {"mobile": [None, None]}, "hidden_fields": ["mobile"]}
+    assert update["actor"] == "sales_east1" and update["customer_id"] is not None
+    create = _item(response.json()["items"], "customer.create")
+    assert {"mobile", "id_number", "name"} <= set(create["details"]["hidden_fields"])
+    # The owner's and department's ids and the birth year are the catalogue's owner, department and birth date.
+    assert {"owner_id", "department_id", "birth_year"} <= set(create["details"]["hidden_fields"])
+    shown = {name for name, pair in create["details"]["changes"].items() if pair != [None, None]}
+    assert shown == {"kind"}  # not a catalogued field: individual or company
+    orders = client.get("/api/v1/audit", params={"action": "order"}, headers=login("auditor")).json()
+    assert _item(orders["items"], "order.create")["details"]["changes"]["amount"] == [None, None]
+    assert "614321" not in str(orders)
+    assert session.scalar(select(AuditEntry.seq).where(AuditEntry.action == "sensitive_read")) is None
+    assert sign_in(client, "auditor").status_code == 303
+    page = client.get("/audit", params={"action": "customer"})
+    assert page.status_code == 200
+    assert "手机号" in page.text and "已隐藏" in page.text and "hidden_fields" not in page.text
+    for value in (OLD_MOBILE, NEW_MOBILE, MASKED_ID):
+        assert value not in page.text
+    after = _stored(session)
+    assert after[: len(before)] == before  # shown, not rewritten: the sealed entries are as they were
+    assert chain.verify(session.connection()).ok
+
+
+def test_admin_sees_the_audit_log_through_its_field_view(  # type: ignore[no-untyped-def]
+    client: TestClient, login, session: Session, world: dict[str, User]
+) -> None:
+    customer_id = _changed(session, world)
+    items = client.get("/api/v1/audit", params={"size": 500}, headers=login("admin")).json()["items"]
+    update = _item(items, "customer.update")
+    assert update["details"] == {"changes": {"mobile": [OLD_MOBILE, NEW_MOBILE]}, "hidden_fields": []}
+    create = _item(items, "customer.create")["details"]
+    assert create["changes"]["id_number"] == [None, MASKED_ID]  # stored masked, not masked a second time
+    assert create["changes"]["owner_id"] == [None, world["sales_east1"].id]
+    assert "birth_year" in create["hidden_fields"]  # the birth date is masked for the admin
+    assert _item(items, "order.create")["details"]["changes"]["amount"][1] in (str(AMOUNT), float(AMOUNT))
+    reads = client.get("/api/v1/audit", params={"action": "sensitive_read"}, headers=login("admin")).json()
+    assert any(
+        r["customer_id"] == customer_id and r["actor"] == "admin" and r["details"]["level"] == "L2"
+        for r in reads["items"]
+    ), "a clear L2 value read through the audit log is logged like any other read"
+    assert chain.verify(session.connection()).ok
+
+
+def test_shown_details_mask_what_the_view_masks_and_name_what_it_hides(
+    session: Session, world: dict[str, User]
+) -> None:
+    _changed(session, world)
+    marketing = world["marketing"]
+    view = FieldView(session, Principal(marketing.id, marketing.username, "marketing", None))
+    entries = {e.action: e for e in _entries(session)}
+    create = service.shown_details(view, entries["customer.create"])
+    assert create["changes"]["mobile"][1] not in (None, OLD_MOBILE) and "*" in create["changes"]["mobile"][1]
+    assert create["changes"]["id_number"] == [None, None] and "id_number" in create["hidden_fields"]
+    order = service.shown_details(view, entries["order.create"])
+    assert order["changes"]["amount"] == [None, None] and "amount" in order["hidden_fields"]
+    read = entries["order.create"]
+    assert read.details["changes"]["amount"][1] is not None  # the entry itself is untouched
+
+
+def test_audit_csv_exports_follow_the_field_view(  # type: ignore[no-untyped-def]
+    client: TestClient, login, session: Session, world: dict[str, User]
+) -> None:
+    _changed(session, world)
+    api = client.get("/api/v1/audit/export.csv", params={"action": "customer"}, headers=login("auditor"))
+    assert sign_in(client, "auditor").status_code == 303
+    web = client.get("/audit/export.csv", params={"action": "customer"})
+    for response in (api, web):
+        assert response.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+        update = next(row for row in rows if row["action"] == "customer.update")
+        assert (
+            '"mobile":[null,null]' in update["details"] and '"hidden_fields":["mobile"]' in update["details"]
+        )
+        for value in (OLD_MOBILE, NEW_MOBILE, MASKED_ID):
+            assert value not in response.text
+    admin = client.get("/api/v1/audit/export.csv", params={"action": "customer"}, headers=login("admin"))
+    assert NEW_MOBILE in admin.text and MASKED_ID in admin.text and ID_NUMBER not in admin.text

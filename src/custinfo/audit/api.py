@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from custinfo.audit import service
 from custinfo.audit.chain import canonical
@@ -28,8 +29,16 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+DETAILS_DESCRIPTION = (
+    "What happened, as the caller's field view allows. For a change (`details.changes`: field → "
+    "[old, new]), clear fields show their values, masked fields their masked values (L3 values are "
+    "stored masked), and fields the caller may not see keep their name with both values null and are "
+    "listed in `details.hidden_fields`. `hash` seals the stored entry, not this shaped view of it."
+)
+
+
 class AuditEntryOut(BaseModel):
-    """One audit-log entry (sensitive values inside `details` are masked)."""
+    """One audit-log entry, its change values shaped by the caller's field view (see `details`)."""
 
     seq: int
     occurred_at: datetime
@@ -39,7 +48,7 @@ class AuditEntryOut(BaseModel):
     target_type: str | None
     target_id: str | None
     customer_id: int | None
-    details: dict[str, Any]
+    details: dict[str, Any] = Field(description=DETAILS_DESCRIPTION)
     address: str | None
     prev_hash: str
     hash: str
@@ -54,9 +63,9 @@ class AuditPage(BaseModel):
     size: int
 
 
-def out(entry: AuditEntry) -> AuditEntryOut:
-    """API view of an entry."""
-    return AuditEntryOut.model_validate(entry, from_attributes=True)
+def shown(session: Session, principal: Principal, entries: list[AuditEntry]) -> list[AuditEntryOut]:
+    """API view of entries, through the caller's field view."""
+    return [AuditEntryOut.model_validate(row) for row in service.shown_entries(session, principal, entries)]
 
 
 def audit_filter(
@@ -77,15 +86,15 @@ def audit_filter(
     return service.AuditFilter(actor or None, customer_id, action or None, since, until)
 
 
-def export_csv(session: Any, principal: Principal, filters: service.AuditFilter) -> str:
+def export_csv(session: Session, principal: Principal, filters: service.AuditFilter) -> str:
     """Matching entries as CSV text; the export itself is recorded in the audit log."""
     require(principal, Permission.AUDIT_READ)
     entries = service.all_audit_entries(session, filters)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for entry in entries:
-        data = out(entry).model_dump(mode="json")
+    for entry in shown(session, principal, entries):
+        data = entry.model_dump(mode="json")
         writer.writerow(
             [
                 safe_cell(canonical(data[c]) if c == "details" else ("" if data[c] is None else data[c]))
@@ -122,7 +131,7 @@ def list_audit(
     require(principal, Permission.AUDIT_READ)
     filters = audit_filter(actor, customer_id, action, since, until)
     rows, total = service.audit_entries(session, filters, page, size)
-    return AuditPage(items=[out(r) for r in rows], total=total, page=page, size=size)
+    return AuditPage(items=shown(session, principal, rows), total=total, page=page, size=size)
 
 
 @router.get("/audit/export.csv", response_class=Response)

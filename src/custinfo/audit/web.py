@@ -62,7 +62,7 @@ def audit_page(request: Request, session: DbSession, principal: WebPrincipal, pa
     return render(
         request,
         "audit/list.html",
-        entries=rows,
+        entries=service.shown_entries(session, principal, rows),
         total=total,
         page=page,
         pages=pages,
