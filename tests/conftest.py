@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 
 from custinfo import bootstrap
 from custinfo.app import create_app
+from custinfo.auth.models import User
+from custinfo.auth.service import issue_session
 from custinfo.config import Settings
 from custinfo.core.db import make_engine
 from custinfo.core.schema import upgrade
@@ -178,3 +181,18 @@ def login(client: TestClient, world: dict[str, object]):  # type: ignore[no-unty
         return cache[username]
 
     return _login
+
+
+@pytest.fixture
+def token(session: Session, world: dict[str, User]) -> Callable[[str], dict[str, str]]:
+    """token(username) → Authorization headers, issued directly (no password hashing per test)."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def _token(username: str) -> dict[str, str]:
+        if username not in cache:
+            issued = issue_session(session, world[username], "api", timedelta(hours=1))
+            session.commit()
+            cache[username] = {"Authorization": f"Bearer {issued.secret}"}
+        return cache[username]
+
+    return _token

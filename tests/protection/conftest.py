@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,6 @@ from tests.factories import (
 
 from custinfo.activity.models import EngagementEvent
 from custinfo.auth.models import User
-from custinfo.auth.service import issue_session
 from custinfo.core import uow
 from custinfo.core.uow import DomainEvent
 from custinfo.customers.identifiers import make_id_number
@@ -42,6 +41,18 @@ class Record:
     interaction: int
     mobile: str
     id_number: str
+
+
+# One user of each role in the `world` fixture, by role.
+USERS = {
+    "sales": "sales_east1",
+    "service": "service1",
+    "dept_head": "head_east",
+    "data_steward": "steward",
+    "admin": "admin",
+    "marketing": "marketing",
+    "auditor": "auditor",
+}
 
 
 @pytest.fixture
@@ -91,21 +102,6 @@ def records(session: Session, world: dict[str, User]) -> dict[str, Record]:
         )
     session.commit()
     return out
-
-
-@pytest.fixture
-def token(session: Session, world: dict[str, User]) -> Callable[[str], dict[str, str]]:
-    """token(username) → Authorization headers, issued directly (no password hashing per test)."""
-    cache: dict[str, dict[str, str]] = {}
-
-    def _token(username: str) -> dict[str, str]:
-        if username not in cache:
-            issued = issue_session(session, world[username], "api", timedelta(hours=1))
-            session.commit()
-            cache[username] = {"Authorization": f"Bearer {issued.secret}"}
-        return cache[username]
-
-    return _token
 
 
 @pytest.fixture

@@ -49,18 +49,9 @@ from custinfo.customers.identifiers import make_id_number
 from custinfo.customers.models import NeedEntry
 from custinfo.protection.masking import mask_field
 
-from .conftest import OWNERS, POSITIONS
+from .conftest import OWNERS, POSITIONS, USERS
 
 API = "/api/v1"
-USERS = {
-    "sales": "sales_east1",
-    "service": "service1",
-    "dept_head": "head_east",
-    "data_steward": "steward",
-    "admin": "admin",
-    "marketing": "marketing",
-    "auditor": "auditor",
-}
 SCOPE = {
     "sales": {"own"},
     "service": {"own", "same_department"},

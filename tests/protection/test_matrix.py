@@ -16,19 +16,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from .conftest import POSITIONS, Record
+from .conftest import POSITIONS, USERS, Record
 
 API = "/api/v1"
 
-USERS = {
-    "sales": "sales_east1",
-    "service": "service1",
-    "dept_head": "head_east",
-    "data_steward": "steward",
-    "admin": "admin",
-    "marketing": "marketing",
-    "auditor": "auditor",
-}
 ALL = frozenset(POSITIONS)
 SCOPE = {
     "sales": frozenset({"own"}),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
@@ -23,7 +23,6 @@ from tests.factories import DEFAULT_PASSWORD, make_customer
 
 from custinfo.audit.models import AuditEntry
 from custinfo.auth.models import User
-from custinfo.auth.service import issue_session
 from custinfo.customers import repository
 from custinfo.customers.identifiers import make_id_number
 from custinfo.customers.service import L3_LOOKUP_LIMIT
@@ -57,21 +56,6 @@ def wrong_guess(field: str, right: str) -> str:
     if field == "id_number":
         return make_id_number("320213", BIRTH, 999)
     return right[:-4] + "0000"
-
-
-@pytest.fixture
-def token(session: Session, world: dict[str, User]) -> Callable[[str], dict[str, str]]:
-    """token(username) → Authorization headers, issued directly."""
-    cache: dict[str, dict[str, str]] = {}
-
-    def _token(username: str) -> dict[str, str]:
-        if username not in cache:
-            issued = issue_session(session, world[username], "api", timedelta(hours=1))
-            session.commit()
-            cache[username] = {"Authorization": f"Bearer {issued.secret}"}
-        return cache[username]
-
-    return _token
 
 
 @pytest.fixture
