@@ -25,12 +25,14 @@ from tests.factories import DEFAULT_PASSWORD, make_user
 
 from custinfo import bootstrap
 from custinfo.app import create_app
+from custinfo.audit import anchor as audit_anchor
 from custinfo.auth.models import User
 from custinfo.auth.service import issue_session
 from custinfo.config import Settings
 from custinfo.core.db import make_engine
 from custinfo.core.schema import upgrade
 from custinfo.core.uow import Actor
+from custinfo.security import crypto
 from custinfo.security.crypto import ensure_key_file
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -133,10 +135,23 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(environment="test", data_dir=tmp_path, database_url="sqlite://")
 
 
+_APPS: dict[int, FastAPI] = {}
+
+
 @pytest.fixture
 def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Session]) -> FastAPI:
-    """The real app, its unit of work bound to the test transaction."""
-    application = create_app(settings, engine=engine)
+    """The real app, its unit of work bound to the test transaction.
+
+    Building an app costs a quarter of a second (FastAPI builds every route's dependants), so each
+    worker builds one per database and gives it each test's settings and transaction; the app reads
+    both from `app.state` per request. Tests that need a fresh app call `create_app` themselves.
+    """
+    application = _APPS.get(id(engine))
+    if application is None:
+        application = _APPS[id(engine)] = create_app(settings, engine=engine)
+    crypto.configure(settings)
+    audit_anchor.configure(settings)
+    application.state.settings = settings
     application.state.session_factory = session_factory
     return application
 
