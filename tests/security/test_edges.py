@@ -6,12 +6,13 @@ import logging
 from collections.abc import Callable, Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
-from custinfo.app import SECURITY_HEADERS
+from custinfo.app import SECURITY_HEADERS, create_app
+from custinfo.config import Settings
 from custinfo.core.db import make_engine
 from custinfo.core.errors import Invalid
 from custinfo.core.fields import FieldSpec, text_problem, validate
@@ -134,8 +135,12 @@ def test_routing_errors_are_problems_with_headers(client: TestClient) -> None:
 
 
 @pytest.fixture
-def crashing(app: FastAPI) -> Iterator[TestClient]:
-    """The app with one route that fails the way a database error would, with a value in its message."""
+def crashing(
+    settings: Settings, engine: Engine, session_factory: sessionmaker[Session]
+) -> Iterator[TestClient]:
+    """An app of its own with one route that fails the way a database error would, with a value in its message."""
+    app = create_app(settings, engine=engine)
+    app.state.session_factory = session_factory
 
     @app.get(f"{API}/test-crash")
     def crash(q: str) -> None:
