@@ -661,6 +661,8 @@ def issue_token(session: Session, principal: Principal, user_id: int, data: dict
     scope = str(data.get("scope") or "")
     if not scope.strip():
         errors.append(FieldError("scope", "field.required"))
+    elif any(item not in SCOPES for item in scope.split()):
+        errors.append(FieldError("scope", "vocabulary.unknown", {"allowed": ", ".join(SCOPES)}))
     if errors:
         raise Invalid(errors)
     scopes = parse_scopes(scope)
