@@ -76,7 +76,12 @@ def test_day_one_department_rep_head_and_forced_password(
     )
     assert named.status_code == 200 and named.json()["head"] == "li.na"
     assert named.json()["head_display_name"] == "李娜" and named.json()["members"] == 2
-    assert client.patch(f"/api/v1/departments/{dept_id}", json={"version": 1, "name": "X"}, headers=admin).status_code == 409
+    assert (
+        client.patch(
+            f"/api/v1/departments/{dept_id}", json={"version": 1, "name": "X"}, headers=admin
+        ).status_code
+        == 409
+    )
 
     rep_user = session.get(User, body["id"])
     assert rep_user is not None
@@ -94,20 +99,32 @@ def test_day_one_department_rep_head_and_forced_password(
 
     weak = client.post(
         "/api/v1/account/password",
-        json={"current_password": first_password, "new_password": "password1", "repeat_password": "password1"},
+        json={
+            "current_password": first_password,
+            "new_password": "password1",
+            "repeat_password": "password1",
+        },
         headers=rep_headers,
     )
     assert weak.status_code == 422
     assert {e["field"] for e in weak.json()["errors"]} == {"new_password"}
     wrong = client.post(
         "/api/v1/account/password",
-        json={"current_password": "not-it-123", "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD},
+        json={
+            "current_password": "not-it-123",
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        },
         headers=rep_headers,
     )
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "current_password"
     changed = client.post(
         "/api/v1/account/password",
-        json={"current_password": first_password, "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD},
+        json={
+            "current_password": first_password,
+            "new_password": NEW_PASSWORD,
+            "repeat_password": NEW_PASSWORD,
+        },
         headers=rep_headers,
     )
     assert changed.status_code == 204, changed.text
@@ -134,7 +151,9 @@ def test_change_role_department_disable_enable_unlock_reset(
     south = client.get("/api/v1/departments", headers=admin).json()
     south_id = next(d["id"] for d in south if d["name"] == "华南销售部")
     assert client.patch(url, json={"role": "dept_head"}, headers=admin).status_code == 422  # version required
-    moved = client.patch(url, json={"version": 1, "role": "dept_head", "department_id": south_id}, headers=admin)
+    moved = client.patch(
+        url, json={"version": 1, "role": "dept_head", "department_id": south_id}, headers=admin
+    )
     assert moved.status_code == 200 and moved.json()["role"] == "dept_head" and moved.json()["version"] == 2
     assert client.patch(url, json={"version": 1, "display_name": "Y"}, headers=admin).status_code == 409
     bad = client.patch(url, json={"version": 2, "role": "boss", "department_id": 10**9}, headers=admin)
@@ -145,7 +164,12 @@ def test_change_role_department_disable_enable_unlock_reset(
 
     disabled = client.post(f"{url}/disable", json={"version": 2}, headers=admin)
     assert disabled.status_code == 200 and disabled.json()["is_active"] is False
-    assert client.post("/api/v1/auth/token", data={"username": "sales_east2", "password": DEFAULT_PASSWORD}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "sales_east2", "password": DEFAULT_PASSWORD}
+        ).status_code
+        == 401
+    )
     enabled = client.post(f"{url}/enable", json={"version": 3}, headers=admin)
     assert enabled.status_code == 200 and enabled.json()["is_active"] is True
 
@@ -153,17 +177,34 @@ def test_change_role_department_disable_enable_unlock_reset(
         client.post("/api/v1/auth/token", data={"username": "sales_east2", "password": "wrong-pass-123"})
     assert client.get(url, headers=admin).json()["locked"] is True
     assert client.post(f"{url}/unlock", headers=admin).json()["locked"] is False
-    assert client.post("/api/v1/auth/token", data={"username": "sales_east2", "password": DEFAULT_PASSWORD}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "sales_east2", "password": DEFAULT_PASSWORD}
+        ).status_code
+        == 200
+    )
 
     reset = client.post(f"{url}/reset-password", json={"version": 4}, headers=admin)
     assert reset.status_code == 200, reset.text
     one_time = reset.json()["one_time_password"]
-    assert client.post("/api/v1/auth/token", data={"username": "sales_east2", "password": DEFAULT_PASSWORD}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "sales_east2", "password": DEFAULT_PASSWORD}
+        ).status_code
+        == 401
+    )
     again = client.post("/api/v1/auth/token", data={"username": "sales_east2", "password": one_time})
     assert again.status_code == 200
-    forced = client.get("/api/v1/customers", headers={"Authorization": f"Bearer {again.json()['access_token']}"})
+    forced = client.get(
+        "/api/v1/customers", headers={"Authorization": f"Bearer {again.json()['access_token']}"}
+    )
     assert forced.status_code == 403
-    assert _actions(session, "sales_east2")[:4] == ["user.updated", "user.disabled", "login.failed", "user.enabled"]
+    assert _actions(session, "sales_east2")[:4] == [
+        "user.updated",
+        "user.disabled",
+        "login.failed",
+        "user.enabled",
+    ]
     assert "user.unlocked" in _actions(session, "sales_east2")
     assert "user.password_reset" in _actions(session, "sales_east2")
     for entry in session.scalars(select(AuditEntry).where(AuditEntry.target_id == "sales_east2")):
@@ -204,15 +245,21 @@ def test_integration_account_tokens(
     )
     assert shop.status_code == 201 and shop.json()["one_time_password"] is None
     shop_id = shop.json()["id"]
-    bad = client.post(f"/api/v1/users/{shop_id}/tokens", json={"label": "", "scope": "all", "days": 0}, headers=admin)
+    bad = client.post(
+        f"/api/v1/users/{shop_id}/tokens", json={"label": "", "scope": "all", "days": 0}, headers=admin
+    )
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"label", "scope", "days"}
     person = client.post(
-        f"/api/v1/users/{world['sales_east1'].id}/tokens", json={"label": "x", "scope": "read", "days": 5}, headers=admin
+        f"/api/v1/users/{world['sales_east1'].id}/tokens",
+        json={"label": "x", "scope": "read", "days": 5},
+        headers=admin,
     )
     assert person.status_code == 422
     issued = client.post(
-        f"/api/v1/users/{shop_id}/tokens", json={"label": "订单推送", "scope": "read write", "days": 30}, headers=admin
+        f"/api/v1/users/{shop_id}/tokens",
+        json={"label": "订单推送", "scope": "read write", "days": 30},
+        headers=admin,
     )
     assert issued.status_code == 201, issued.text
     secret = issued.json()["access_token"]
@@ -221,12 +268,22 @@ def test_integration_account_tokens(
     listed = client.get(f"/api/v1/users/{shop_id}/tokens", headers=admin).json()
     assert [t["label"] for t in listed] == ["订单推送"] and "access_token" not in listed[0]
     # No web or password sign-in for an integration account.
-    assert client.post("/api/v1/auth/token", data={"username": "webshop", "password": "anything-123"}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/token", data={"username": "webshop", "password": "anything-123"}
+        ).status_code
+        == 401
+    )
     read_only = client.post(
         f"/api/v1/users/{shop_id}/tokens", json={"label": "报表", "scope": "read", "days": 1}, headers=admin
     ).json()
     ro_headers = {"Authorization": f"Bearer {read_only['access_token']}"}
-    assert client.post("/api/v1/customers", json={"kind": "company", "name": "X有限公司"}, headers=ro_headers).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/customers", json={"kind": "company", "name": "X有限公司"}, headers=ro_headers
+        ).status_code
+        == 403
+    )
     revoked = client.delete(f"/api/v1/users/{shop_id}/tokens/{issued.json()['id']}", headers=admin)
     assert revoked.status_code == 204
     assert client.get("/api/v1/customers", headers=shop_headers).status_code == 401
@@ -251,7 +308,10 @@ def test_bad_input_is_422(client: TestClient, world: dict[str, User], token: Hea
     dup = client.post("/api/v1/users", json={"username": "sales_east1", "role": "sales"}, headers=admin)
     assert dup.status_code == 409
     assert client.post("/api/v1/departments", json={"name": " "}, headers=admin).status_code == 422
-    assert client.post("/api/v1/departments", json={"name": "X", "head_id": 10**9}, headers=admin).status_code == 422
+    assert (
+        client.post("/api/v1/departments", json={"name": "X", "head_id": 10**9}, headers=admin).status_code
+        == 422
+    )
 
 
 def test_people_search_for_pickers(client: TestClient, world: dict[str, User], token: Headers) -> None:

@@ -292,13 +292,12 @@ def _refuse_last_admin(session: Session, user: User, field: str) -> None:
         raise Conflict("user.last_admin", errors=[FieldError(field, "user.last_admin")])
 
 
-def _department_or_invalid(session: Session, department_id: int | None) -> Department | None:
+def _department_of(session: Session, department_id: object) -> tuple[Department | None, list[FieldError]]:
+    """The department of that id (None for none) and the rule it breaks if it does not exist."""
     if department_id is None:
-        return None
-    department = repository.get_department(session, department_id)
-    if department is None:
-        raise Invalid([FieldError("department_id", "department.unknown")])
-    return department
+        return None, []
+    found = repository.get_department(session, department_id) if isinstance(department_id, int) else None
+    return found, [] if found is not None else [FieldError("department_id", "department.unknown")]
 
 
 def list_users(session: Session, principal: Principal) -> list[User]:
@@ -331,21 +330,30 @@ def add_user(
         errors.append(FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(USER_KINDS)}))
     display_name = _text(data.get("display_name"))
     errors += _text_problems("display_name", display_name, DISPLAY_NAME_MAX, required=False)
-    department_id = data.get("department_id")
-    department = _department_or_invalid(session, department_id if isinstance(department_id, int) else None)
+    department, problems = _department_of(session, data.get("department_id"))
+    errors += problems
+    username = normalise_username(str(data.get("username") or ""))
+    errors += [FieldError("username", rule, {"max": USERNAME_MAX}) for rule in username_problems(username)]
+    role = str(data.get("role") or "")
+    if not role:
+        errors.append(FieldError("role", "field.required"))
+    elif role not in ROLES:
+        errors.append(FieldError("role", "vocabulary.unknown", {"allowed": ", ".join(ROLES)}))
     password = str(data.get("password") or "")
     generated: str | None = None
     if kind == "integration":
         password = secrets.token_urlsafe(32)
     elif not password:
         generated = password = generate_password()
+    else:
+        errors += [FieldError("password", rule) for rule in password_problems(password, username)]
     if errors:
         raise Invalid(errors)
     user = create_user(
         session,
-        str(data.get("username") or ""),
+        username,
         password,
-        str(data.get("role") or ""),
+        role,
         display_name=display_name or None,
         department=department.name if department else None,
     )
@@ -384,8 +392,8 @@ def update_user(
         errors.append(FieldError("role", "vocabulary.unknown", {"allowed": ", ".join(ROLES)}))
     department: Department | None = user.department
     if "department_id" in data:
-        raw = data["department_id"]
-        department = _department_or_invalid(session, raw if isinstance(raw, int) else None)
+        department, problems = _department_of(session, data["department_id"])
+        errors += problems
     if errors:
         raise Invalid(errors)
     if "role" in data and data["role"] != "admin":
