@@ -32,7 +32,9 @@ def upgrade() -> None:
     # Added in place, never by copying the table (users, customers and requests refer to departments).
     if op.get_bind().dialect.name == "sqlite":
         # SQLite cannot add a constraint to a table, but takes the reference inline in ADD COLUMN.
-        op.execute("ALTER TABLE departments ADD COLUMN head_id INTEGER REFERENCES users (id) ON DELETE SET NULL")
+        op.execute(
+            "ALTER TABLE departments ADD COLUMN head_id INTEGER REFERENCES users (id) ON DELETE SET NULL"
+        )
     else:
         op.add_column("departments", sa.Column("head_id", BIG_ID, nullable=True))
         op.create_foreign_key(

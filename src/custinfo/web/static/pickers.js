@@ -15,6 +15,7 @@
     var timer = null;
     var active = -1;
     var chosenLabel = input.value;
+    var asked = 0;  // only the answer to the latest question is shown
 
     function items() { return Array.prototype.slice.call(menu.querySelectorAll(".picker-option")); }
 
@@ -75,9 +76,12 @@
     function search() {
       var text = input.value.trim();
       var url = source + (source.indexOf("?") >= 0 ? "&" : "?") + "q=" + encodeURIComponent(text);
+      var ticket = ++asked;
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) { return response.ok ? response.json() : []; })
-        .then(function (choices) { if (document.activeElement === input) { show(choices); } })
+        .then(function (choices) {
+          if (ticket === asked && document.activeElement === input) { show(choices); }
+        })
         .catch(function () { close(); });
     }
 
