@@ -116,3 +116,19 @@ def get_token(session: Session, user_id: int, token_id: int) -> AuthSession | No
             AuthSession.id == token_id, AuthSession.user_id == user_id, AuthSession.kind == "api"
         )
     )
+
+
+def usernames_by_id(session: Session, user_ids: list[int]) -> dict[int, str]:
+    """user id → username for those of `user_ids` that exist."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+    return {row.id: row.username for row in rows}
+
+
+def department_names_by_id(session: Session, department_ids: list[int]) -> dict[int, str]:
+    """department id → name for those of `department_ids` that exist."""
+    if not department_ids:
+        return {}
+    rows = session.execute(select(Department.id, Department.name).where(Department.id.in_(department_ids)))
+    return {row.id: row.name for row in rows}

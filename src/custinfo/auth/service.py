@@ -706,3 +706,15 @@ def revoke_token(session: Session, principal: Principal, user_id: int, token_id:
             session, AccountChanged("token.revoked", "user", user.username, {"label": [row.label, row.label]})
         )
     return row
+
+
+def usernames_by_id(session: Session, user_ids: object) -> dict[int, str]:
+    """user id → username for every known id given (history records the owner by id)."""
+    ids = sorted({int(i) for i in user_ids or () if isinstance(i, int) and not isinstance(i, bool)})  # type: ignore[attr-defined]
+    return repository.usernames_by_id(session, ids)
+
+
+def department_names_by_id(session: Session, department_ids: object) -> dict[int, str]:
+    """department id → name for every known id given."""
+    ids = sorted({int(i) for i in department_ids or () if isinstance(i, int) and not isinstance(i, bool)})  # type: ignore[attr-defined]
+    return repository.department_names_by_id(session, ids)

@@ -200,9 +200,21 @@ def _history_tab(tab: TabRequest) -> dict[str, Any]:
         )
         for c in service.customer_history(tab.session, tab.principal, customer_id)
     ]
-    people = [c.actor for c in changes] + [
-        value for c in changes for value in c.changes.get("owner", ()) if isinstance(value, str)
-    ]
+    # The history stores the owner and department by id: show them by name, like everywhere else.
+    owner_ids = [v for c in changes for v in c.changes.get("owner_id", ())]
+    usernames = accounts.usernames_by_id(tab.session, owner_ids)
+    departments = accounts.department_names_by_id(
+        tab.session, [v for c in changes for v in c.changes.get("department_id", ())]
+    )
+    for change in changes:
+        for key, names, shown_as in (
+            ("owner_id", usernames, "owner"),
+            ("department_id", departments, "department"),
+        ):
+            if key in change.changes:
+                pair = change.changes.pop(key)
+                change.changes[shown_as] = [names.get(v, v) if isinstance(v, int) else v for v in pair]
+    people = [c.actor for c in changes] + list(usernames.values())
     return {"changes": changes, "people_names": accounts.display_names(tab.session, people)}
 
 

@@ -634,9 +634,7 @@ def ensure_demo_users(session: Session, password: str) -> tuple[dict[str, Owner]
             # Each demo department is headed by its dept_head (shown on the departments page).
             headed = ensure_department(session, spec.department)
             if headed.head_id is None:
-                headed.head_id = session.scalars(
-                    select(User.id).where(User.username == spec.username)
-                ).one()
+                headed.head_id = session.scalars(select(User.id).where(User.username == spec.username)).one()
     owners = {}
     for username in SALES_USERS:
         user = session.scalars(select(User).where(User.username == username)).one()
