@@ -146,6 +146,18 @@ def test_day_one(chromium: Path, fresh_install: str) -> None:  # noqa: F811
             expect(page.locator(".app-user")).to_contain_text("zhang.wei")
             sign_in(page, "zhang.wei", rep_password)
             expect(page.locator("#login-error")).to_be_visible()
+
+            # The admin hands the head's customer to the rep: the owner is picked by name, not typed.
+            sign_in(page, "admin", ADMIN_PASSWORD)
+            page.goto(f"{base}/customers/{other.json()['id']}/edit")
+            page.locator("#f-owner").fill("张")
+            page.locator(".picker-option", has_text="张伟").click()
+            expect(page.locator("input[type=hidden][name=owner]")).to_have_value("zhang.wei")
+            page.locator("form button[type=submit]").last.click()
+            expect(page.locator("body")).to_contain_text("张伟 (zhang.wei)")
+            sign_in(page, "zhang.wei", REP_PASSWORD)
+            page.goto(f"{base}/customers")
+            expect(page.locator("body")).to_contain_text("燕山建材有限公司")
             api.close()
         finally:
             browser.close()
