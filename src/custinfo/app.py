@@ -31,7 +31,8 @@ from custinfo.activity.api import router as activity_api
 from custinfo.audit import anchor as audit_anchor
 from custinfo.audit.api import router as audit_api
 from custinfo.auth.api import router as auth_api
-from custinfo.auth.deps import language_of
+from custinfo.auth.deps import PASSWORD_PAGE, language_of
+from custinfo.auth.service import PasswordChangeRequired
 from custinfo.classification.api import router as classification_api
 from custinfo.classification.governance.api import router as governance_api
 from custinfo.config import Settings
@@ -106,6 +107,8 @@ def _domain_error(request: Request, error: DomainError) -> Response:
             headers=headers,
             media_type="application/problem+json",
         )
+    if isinstance(error, PasswordChangeRequired):
+        return RedirectResponse(PASSWORD_PAGE, status_code=303)
     if isinstance(error, Unauthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from custinfo.activity.events import EngagementRecorded
 from custinfo.audit import service as audit
 from custinfo.audit.events import DataExported
-from custinfo.auth.events import LoginAttempted, PermissionChanged
+from custinfo.auth.events import AccountChanged, LoginAttempted, PermissionChanged
 from custinfo.classification import handlers as classification
 from custinfo.classification import jobs as classification_jobs
 from custinfo.classification.governance.events import ProposalDecided
@@ -30,6 +30,7 @@ HANDLERS: dict[type[DomainEvent], list[Handler]] = {
     EngagementRecorded: [classification.note_engagement],
     LoginAttempted: [audit.append_entry],
     PermissionChanged: [audit.append_entry],
+    AccountChanged: [audit.append_entry],
     SensitiveFieldRead: [audit.append_entry],
     SensitiveSearch: [audit.append_entry],
     AccessRequested: [audit.append_entry],

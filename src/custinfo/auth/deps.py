@@ -10,13 +10,18 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policy import Principal, with_grants
-from custinfo.auth.service import resolve_session
+from custinfo.auth.service import PasswordChangeRequired, resolve_session
 from custinfo.config import Settings
 from custinfo.core.errors import NotPermitted, Unauthenticated
 from custinfo.core.i18n import pick_language
 from custinfo.core.uow import Actor, unit_of_work
 
 SESSION_COOKIE = "custinfo_session"
+PASSWORD_PAGE = "/account/password"
+# What an account that must change its password may still reach: the change itself, who am I, sign out.
+OPEN_BEFORE_PASSWORD_CHANGE = frozenset(
+    {PASSWORD_PAGE, "/logout", "/api/v1/account/password", "/api/v1/auth/me", "/api/v1/auth/logout"}
+)
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -93,6 +98,12 @@ def _bind(session: Session, principal: Principal, request: Request) -> Principal
     return principal
 
 
+def _refuse_until_password_changed(request: Request, must_change: bool) -> None:
+    """An account flagged by an admin (new, or password reset) may do nothing else until it sets its own."""
+    if must_change and request.url.path not in OPEN_BEFORE_PASSWORD_CHANGE:
+        raise PasswordChangeRequired()
+
+
 def api_principal(request: Request, session: DbSession) -> Principal:
     """The caller of an API route, from `Authorization: Bearer <token>`."""
     header = request.headers.get("authorization", "")
@@ -100,6 +111,7 @@ def api_principal(request: Request, session: DbSession) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("auth.token_missing")
     principal, row = resolve_session(session, token.strip(), "api")
+    _refuse_until_password_changed(request, row.user.must_change_password)
     if row.scopes is not None:
         # A token limited to scopes: reading needs "read", anything that changes state needs "write".
         needed = "read" if request.method in ("GET", "HEAD", "OPTIONS") else "write"
@@ -115,6 +127,7 @@ def web_principal(request: Request, session: DbSession) -> Principal:
         raise Unauthenticated("auth.login_required")
     principal, row = resolve_session(session, secret, "web")
     request.state.csrf_token = row.csrf_token
+    _refuse_until_password_changed(request, row.user.must_change_password)
     return _bind(session, principal, request)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from custinfo.core.uow import DomainEvent
@@ -44,3 +44,25 @@ class PermissionChanged(DomainEvent):
         """`what` is "type:id", e.g. "field_level:id_number"."""
         target_type, _, target_id = self.what.partition(":")
         return target_type, target_id or None
+
+
+@dataclass(frozen=True)
+class AccountChanged(DomainEvent):
+    """An account, department or integration token was created or changed by an administrator or its owner.
+
+    `changes` maps a field to [before, after]; no password or token secret is ever part of it.
+    """
+
+    name: ClassVar[str] = "account"
+    action: str  # e.g. user.created, user.updated, user.disabled, department.created, token.revoked
+    target_type: str  # user | department
+    target: str  # the username or the department's name
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+    def audit_action(self) -> str:
+        """The action itself, e.g. user.password_reset."""
+        return self.action
+
+    def audit_target(self) -> tuple[str | None, Any]:
+        """The account (by username) or the department (by name)."""
+        return self.target_type, self.target

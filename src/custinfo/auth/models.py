@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from custinfo.core.db import Base, BigId, Timestamped, utcnow
 from custinfo.core.types import UTCDateTime
 
 ROLES = ("sales", "service", "dept_head", "data_steward", "marketing", "auditor", "admin")
+# A person signs in on the web; an integration account (a web shop, an ERP) only uses API tokens an admin issues.
+USER_KINDS = ("person", "integration")
 
 
 class Department(Base, Timestamped):
@@ -20,6 +22,10 @@ class Department(Base, Timestamped):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    head_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True), index=True
+    )
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class User(Base, Timestamped):
@@ -37,8 +43,13 @@ class User(Base, Timestamped):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(12), default="person", server_default="person")
+    # Set when an admin creates the account or resets its password: the user must choose their own first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Bumped by every administrative change (optimistic locking); sign-in bookkeeping leaves it alone.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
-    department: Mapped[Department | None] = relationship(lazy="joined")
+    department: Mapped[Department | None] = relationship(lazy="joined", foreign_keys=[department_id])
 
 
 class AuthSession(Base):
@@ -55,5 +66,6 @@ class AuthSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scopes: Mapped[str | None] = mapped_column(String(50))  # API tokens: "read", "read write"; NULL = all
+    label: Mapped[str | None] = mapped_column(String(100))  # tokens an admin issues: what they are for
 
     user: Mapped[User] = relationship(lazy="joined")

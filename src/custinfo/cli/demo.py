@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 from rich.table import Table
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
+from sqlalchemy.schema import sort_tables
 
 from custinfo.classification.service import run_full
 from custinfo.cli import CliError, console, handles_errors, load_settings, open_database, progress_bar
@@ -25,11 +27,27 @@ from custinfo.demo.generator import (
 from custinfo.security.passwords import password_problems
 
 
+def _head_of_department(key: Any) -> bool:
+    # sort_tables passes each ForeignKey (its type stub says ForeignKeyConstraint).
+    column = key.parent
+    return bool(column.table.name == "departments" and column.name == "head_id")
+
+
 def drop_everything(engine: Engine) -> None:
     """Drop every table of the database (all data), whatever revision it is at."""
     metadata = MetaData()
     metadata.reflect(engine)
-    metadata.drop_all(engine)
+    if engine.dialect.name != "sqlite":
+        metadata.drop_all(engine)  # cycles are broken with ALTER … DROP CONSTRAINT
+        return
+    # SQLite cannot drop a constraint: departments.head_id → users closes the cycle users → departments,
+    # so it is cleared first and left out of the order (users go before departments).
+    with engine.begin() as connection:
+        departments = metadata.tables.get("departments")
+        if departments is not None and "head_id" in departments.c:
+            connection.execute(departments.update().values(head_id=None))
+        for table in reversed(sort_tables(metadata.tables.values(), skip_fn=_head_of_department)):
+            table.drop(connection)
 
 
 def _classify(engine: Engine) -> None:

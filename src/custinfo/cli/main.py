@@ -12,6 +12,7 @@ from custinfo.cli.init import init
 from custinfo.cli.jobs import app as jobs_app
 from custinfo.cli.keys import app as keys_app
 from custinfo.cli.serve import serve
+from custinfo.cli.users import app as users_app
 
 app = typer.Typer(
     name="custinfo",
@@ -35,6 +36,7 @@ app.command("classify")(classify)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(users_app, name="users")
 
 if __name__ == "__main__":
     app()

@@ -217,3 +217,15 @@ def needs_of(session: Session, customer_id: int) -> list[NeedEntry]:
         .order_by(NeedEntry.recorded_at.desc(), NeedEntry.id.desc())
     )
     return list(session.scalars(stmt))
+
+
+def companies_named(session: Session, text: str, outside: ColumnElement[bool], limit: int) -> list[Customer]:
+    """Company customers whose name contains `text`, among those matching `outside`, by name."""
+    pattern = f"%{_escape_like(text)}%"
+    stmt = (
+        select(Customer)
+        .where(Customer.kind == "company", Customer.name.like(pattern, escape="\\"), outside)
+        .order_by(Customer.name, Customer.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

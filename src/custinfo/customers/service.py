@@ -11,11 +11,19 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, not_
 from sqlalchemy.orm import Session
 
 from custinfo.audit import service as audit_service
-from custinfo.auth.policy import Permission, Principal, can, in_natural_scope, may_read_clear, require
+from custinfo.auth.policy import (
+    Permission,
+    Principal,
+    can,
+    customer_scope,
+    in_natural_scope,
+    may_read_clear,
+    require,
+)
 from custinfo.auth.service import User, get_user, user_by_username  # the owner is an auth account
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted, RateLimited
 from custinfo.core.fields import validate
@@ -406,3 +414,18 @@ def customer_history(session: Session, principal: Principal, customer_id: int) -
     require(principal, Permission.CUSTOMER_READ)
     repository.get_customer(session, principal, customer_id)
     return audit_service.customer_history(session, customer_id)
+
+
+def companies_to_request(
+    session: Session, principal: Principal, text: str, limit: int = 10
+) -> list[Customer]:
+    """Companies outside the caller's scope whose name contains `text` (two characters at least).
+
+    For the access-request picker: a company's name is business data, so a requester may find the
+    company they need access to by name; individuals' names are personal data and are never listed.
+    """
+    require(principal, Permission.ACCESS_REQUEST)
+    cleaned = text.strip()
+    if len(cleaned) < 2:
+        return []
+    return repository.companies_named(session, cleaned[:100], not_(customer_scope(principal)), limit)

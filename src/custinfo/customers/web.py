@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from custinfo.auth import service as accounts
 from custinfo.auth.deps import DbSession, language_of
 from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
@@ -138,6 +139,7 @@ def customer_list(
         flash=flash,
         can_create=can(principal, Permission.CUSTOMER_CREATE),
         show_owner_filter=principal.role != "sales",
+        people_names=accounts.display_names(session, [r.owner for r in rows] + [filters.owner]),
         tag_choices=classification.list_tags(session),
     )
     response.headers["Vary"] = "HX-Request, HX-Target"
@@ -192,14 +194,28 @@ def _history_tab(tab: TabRequest) -> dict[str, Any]:
     # Through the field view, as the API's history: a value hidden elsewhere is not shown here either.
     customer_id = tab.row.customer.id
     view = view_for(tab.session, tab.principal)
-    return {
-        "changes": [
-            ChangeOut.model_validate(c).model_copy(
-                update={"changes": view.shape_changes(c.entity, c.changes, customer_id)}
-            )
-            for c in service.customer_history(tab.session, tab.principal, customer_id)
-        ]
-    }
+    changes = [
+        ChangeOut.model_validate(c).model_copy(
+            update={"changes": view.shape_changes(c.entity, c.changes, customer_id)}
+        )
+        for c in service.customer_history(tab.session, tab.principal, customer_id)
+    ]
+    # The history stores the owner and department by id: show them by name, like everywhere else.
+    owner_ids = [v for c in changes for v in c.changes.get("owner_id", ())]
+    usernames = accounts.usernames_by_id(tab.session, owner_ids)
+    departments = accounts.department_names_by_id(
+        tab.session, [v for c in changes for v in c.changes.get("department_id", ())]
+    )
+    for change in changes:
+        for key, names, shown_as in (
+            ("owner_id", usernames, "owner"),
+            ("department_id", departments, "department"),
+        ):
+            if key in change.changes:
+                pair = change.changes.pop(key)
+                change.changes[shown_as] = [names.get(v, v) if isinstance(v, int) else v for v in pair]
+    people = [c.actor for c in changes] + list(usernames.values())
+    return {"changes": changes, "people_names": accounts.display_names(tab.session, people)}
 
 
 # The customers domain's own tabs of the 360 page (others register theirs: see custinfo.web.tabs).
@@ -236,6 +252,11 @@ def show_customer(
         "masked_fields": getattr(row.customer, "masked", []),
         **extra,
         **tab_context(tab, TabRequest(request, session, principal, row, extra)),
+    }
+    # People by name (owner, and the actors and owners of the history tab) with the username on hover.
+    context["people_names"] = {
+        **accounts.display_names(session, [row.owner, row.customer.created_by, row.customer.updated_by]),
+        **context.get("people_names", {}),
     }
     fragment = is_fragment_for(request, TAB_TARGET)
     template = "customers/_tab_fragment.html" if fragment else "customers/detail.html"
@@ -283,6 +304,7 @@ def _customer_form(
         row=row,
         submitted=submitted,
         can_delete=row is not None and can(principal, Permission.CUSTOMER_DELETE),
+        people_names=accounts.display_names(session, [state.values.get("owner"), row.owner if row else None]),
     )
 
 

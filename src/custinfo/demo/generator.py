@@ -629,6 +629,12 @@ def ensure_demo_users(session: Session, password: str) -> tuple[dict[str, Owner]
         if session.scalar(select(User.id).where(User.username == spec.username)) is None:
             create_user(session, spec.username, password, spec.role, spec.display_name, spec.department)
             created.append(spec.username)
+    for spec in DEMO_USERS:
+        if spec.role == "dept_head" and spec.department:
+            # Each demo department is headed by its dept_head (shown on the departments page).
+            headed = ensure_department(session, spec.department)
+            if headed.head_id is None:
+                headed.head_id = session.scalars(select(User.id).where(User.username == spec.username)).one()
     owners = {}
     for username in SALES_USERS:
         user = session.scalars(select(User).where(User.username == username)).one()

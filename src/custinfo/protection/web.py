@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from custinfo.auth import service as accounts
 from custinfo.auth.deps import DbSession, language_of
 from custinfo.auth.policy import Permission, Principal, can
 from custinfo.auth.web import FormFields, WebUser, web_user
@@ -39,15 +40,17 @@ def _requests_page(
     status_code: int = 200,
 ) -> Response:
     """My requests and grants with the new-request form (again with messages after invalid input)."""
+    requests = service.list_requests(session, principal)
     return render(
         request,
         "protection/requests.html",
         status_code=status_code,
-        requests=service.list_requests(session, principal),
+        requests=requests,
         flash=flash,
         errors=errors or [],
         values=values or {},
         can_approve=can(principal, Permission.ACCESS_APPROVE),
+        people_names=accounts.display_names(session, [r.approver for r in requests]),
     )
 
 
@@ -111,11 +114,13 @@ def create_request(request: Request, session: DbSession, principal: WebUser, for
 @router.get("/access-requests/queue", response_class=HTMLResponse)
 def queue(request: Request, session: DbSession, principal: WebUser, flash: str | None = None) -> Response:
     """Pending requests the caller may approve or reject."""
+    requests = service.list_requests(session, principal, True)
     return render(
         request,
         "protection/queue.html",
-        requests=service.list_requests(session, principal, True),
+        requests=requests,
         flash=flash,
+        people_names=accounts.display_names(session, [r.requester for r in requests]),
     )
 
 

@@ -20,6 +20,7 @@ from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.customers.vocabulary import load_default_vocabularies
 
 WIDGETS = {
+    "owner": "person",  # chosen by name with the person picker (templates/_pickers.html), never typed
     "mobile": "tel",
     "email": "email",
     "employee_count": "number",
@@ -44,7 +45,7 @@ class FormField:
     """One input of a form: how to draw it, its label key and whether it is required."""
 
     name: str
-    widget: str  # text | tel | email | number | date | datetime-local | select | textarea | money
+    widget: str  # text | tel | email | number | date | datetime-local | select | textarea | money | person
     label_key: str
     required: bool = False
     choices: list[tuple[str, str]] = field(default_factory=list)

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from custinfo.activity import web as activity_pages
 from custinfo.audit.web import router as audit_pages
+from custinfo.auth.admin_web import router as admin_pages
 from custinfo.auth.deps import language_of
 from custinfo.auth.web import router as auth_pages
 from custinfo.classification import web as classification_pages
@@ -15,11 +16,14 @@ from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.customers import web as customer_pages
 from custinfo.jobs.web import router as job_pages
 from custinfo.protection.web import router as protection_pages
+from custinfo.web.pickers import router as picker_routes
 from custinfo.web.tabs import register_tabs
 from custinfo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_pages)
+router.include_router(admin_pages)
+router.include_router(picker_routes)
 # Protection before customers: its /customers/{id}/reveal must win over /customers/{id}/{tab}.
 router.include_router(protection_pages)
 router.include_router(customer_pages.router)
