@@ -1,0 +1,73 @@
+"""contract renewals as dated entries, a termination reason, and an index for sorting customers by update
+
+Revision ID: 0012_contract_renewals
+Revises: 0010_audit_mac
+Create Date: 2026-12-07
+
+A renewal changes the contract's end date and amount; the entry keeps what they were before and
+after and on which day it was renewed, so the contract's own row shows the current term while its
+renewals show how it got there. A termination keeps its reason beside its date. The customer list
+can be sorted by the time of the last change: the index (updated_at, id) serves that order and its
+tie-breaker without sorting the whole table.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import custinfo.core.types
+
+revision = "0012_contract_renewals"
+down_revision = "0010_audit_mac"
+branch_labels = None
+depends_on = None
+
+BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "contract_renewals",
+        sa.Column("id", BIG_ID, nullable=False),
+        sa.Column("customer_id", BIG_ID, nullable=False),
+        sa.Column("contract_id", BIG_ID, nullable=False),
+        sa.Column("renewed_on", sa.Date(), nullable=False),
+        sa.Column("previous_ends_on", sa.Date(), nullable=True),
+        sa.Column("ends_on", sa.Date(), nullable=False),
+        sa.Column("previous_amount", custinfo.core.types.Money(), nullable=True),
+        sa.Column("amount", custinfo.core.types.Money(), nullable=False),
+        sa.Column("created_at", custinfo.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(), nullable=True),
+        sa.Column("updated_at", custinfo.core.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.String(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_contract_renewals_customer_id_customers"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["contract_id"],
+            ["contracts.id"],
+            name=op.f("fk_contract_renewals_contract_id_contracts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contract_renewals")),
+    )
+    op.create_index(
+        "ix_contract_renewals_contract_id_renewed_on", "contract_renewals", ["contract_id", "renewed_on"]
+    )
+    op.create_index(op.f("ix_contract_renewals_customer_id"), "contract_renewals", ["customer_id"])
+    with op.batch_alter_table("contracts") as batch:
+        batch.add_column(sa.Column("termination_reason", sa.Text(), nullable=True))
+    op.create_index("ix_customers_updated_at_id", "customers", ["updated_at", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_customers_updated_at_id", table_name="customers")
+    with op.batch_alter_table("contracts") as batch:
+        batch.drop_column("termination_reason")
+    op.drop_index(op.f("ix_contract_renewals_customer_id"), table_name="contract_renewals")
+    op.drop_index("ix_contract_renewals_contract_id_renewed_on", table_name="contract_renewals")
+    op.drop_table("contract_renewals")
