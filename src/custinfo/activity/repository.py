@@ -7,9 +7,9 @@ listed and fetches as absent (404).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
-from collections.abc import Collection
 from decimal import Decimal
 from typing import Any, TypeVar
 
