@@ -312,10 +312,21 @@ def customer_detail(
     edit: int | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     flash: str | None = None,
+    act: Annotated[str | None, Query(max_length=20)] = None,
+    row: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    """The customer 360 page (客户画像)."""
+    """The customer 360 page (客户画像); `act` and `row` open a row's inline form (edit, delete…)."""
     return show_customer(
-        request, session, principal, customer_id, tab, edit_contact=edit, page=page, flash=flash
+        request,
+        session,
+        principal,
+        customer_id,
+        tab,
+        edit_contact=edit,
+        page=page,
+        flash=flash,
+        act=act,
+        act_row=row,
     )
 
 
