@@ -176,3 +176,66 @@ def test_readers_without_write_rights_see_no_row_tools(
     session.commit()
     c = signed(client, "service1")
     assert "act=renew" not in tab(c, customer, "contracts").text
+
+
+def test_the_360_summary_shows_the_year_the_last_contact_and_the_running_contract(
+    client: TestClient, session: Session, customer: Customer
+) -> None:
+    make_order(session, customer, ordered_on=date.today() - timedelta(days=10), amount=Decimal("1200.00"))
+    make_order(session, customer, ordered_on=date.today() - timedelta(days=100), amount=Decimal("800.50"))
+    make_order(session, customer, ordered_on=date.today() - timedelta(days=400), amount=Decimal("99999.00"))
+    make_contract(session, customer, title="三年框架协议", ends_on=date.today() + timedelta(days=60))
+    make_contract(session, customer, title="旧合同", status="terminated", terminated_on=date(2026, 2, 1))
+    session.commit()
+    page = signed(client, "sales_east1").get(f"/customers/{customer.id}")
+    assert page.status_code == 200
+    summary = page.text.split('class="customer-summary')[1].split("</section>")[0]
+    assert "2,000.50" in summary and "99,999" not in summary  # only the trailing year
+    assert (date.today() - timedelta(days=10)).isoformat() in summary
+    assert "三年框架协议" in summary and "旧合同" not in summary
+    assert (date.today() + timedelta(days=60)).isoformat() in summary
+
+
+def test_the_summary_counts_open_requests_the_reader_may_see(
+    client: TestClient, session: Session, customer: Customer, token: Any
+) -> None:
+    asked = client.post(
+        "/api/v1/access-requests",
+        json={"target": "customer", "customer_id": customer.id, "reason": "协助跟进"},
+        headers=token("sales_south1"),
+    )
+    assert asked.status_code == 201, asked.text
+
+    def count_for(username: str) -> str:
+        text = signed(client, username).get(f"/customers/{customer.id}").text
+        block = text.split('class="customer-summary')[1].split("</section>")[0]
+        return block.split("待处理申请")[1].split("</dd>")[0]
+
+    assert ">1<" in count_for("head_east")  # may decide it
+    assert ">1<" not in count_for("sales_east1")  # neither asked nor decides
+
+
+def test_the_engagement_tab_pages_the_browsing_log(
+    client: TestClient, session: Session, customer: Customer, token: Any
+) -> None:
+    for n in range(23):
+        response = client.post(
+            f"/api/v1/customers/{customer.id}/engagement",
+            json={
+                "occurred_at": f"2026-03-01T10:{n:02d}:00+08:00",
+                "event_type": "new_product_viewed" if n == 22 else "product_viewed",
+                "product": f"产品{n}",
+                "category": "传感器",
+                "dwell_seconds": 30 + n,
+            },
+            headers=token("sales_east1"),
+        )
+        assert response.status_code == 201, response.text
+    c = signed(client, "sales_east1")
+    first = tab(c, customer, "engagement")
+    assert first.status_code == 200
+    assert "浏览新品" in first.text and "产品22" in first.text and "新品" in first.text
+    assert "product_viewed" not in first.text.split('id="tab-pane"')[1]
+    second = tab(c, customer, "engagement", page=2)
+    assert "产品0<" in second.text and "产品22" not in second.text
+    assert signed(client, "auditor").get(f"/customers/{customer.id}?tab=engagement").status_code == 403

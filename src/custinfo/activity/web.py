@@ -237,10 +237,28 @@ def renewal_view(view: FieldView, renewal: Any) -> dict[str, Any]:
     }
 
 
+def _engagement_tab(tab: TabRequest) -> dict[str, Any]:
+    """The browsing log: one page of events, newest first, through the reader's field view."""
+    page = max(1, int(tab.extra.get("page") or 1))
+    zone = settings_of(tab.request).timezone
+    items, total, capped = service.list_engagement(
+        tab.session, tab.principal, zone, tab.row.customer.id, page=page, size=TAB_PAGE_SIZE
+    )
+    view = view_for(tab.session, tab.principal)
+    return {
+        "items": [shape_row(view, "engagement", item) for item in items],
+        "total": total,
+        "capped": capped,
+        "page": page,
+        "pages": page_count(total, TAB_PAGE_SIZE),
+    }
+
+
 TABS = (
     CustomerTab("orders", 50, partial(_activity_tab, "orders")),
     CustomerTab("contracts", 60, partial(_activity_tab, "contracts")),
     CustomerTab("interactions", 70, partial(_activity_tab, "interactions")),
+    CustomerTab("engagement", 75, _engagement_tab),
 )
 
 

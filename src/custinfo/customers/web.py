@@ -17,10 +17,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from custinfo.auth.deps import DbSession, language_of
+from custinfo.activity import service as activity
+from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import service as classification
+from custinfo.classification.tag_quality import service as tag_quality
 from custinfo.core.errors import Conflict, FieldError, Invalid
 from custinfo.core.i18n import translate
 from custinfo.core.pagination import page_count
@@ -29,6 +31,7 @@ from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NE
 from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.schemas import ChangeOut
+from custinfo.protection import service as protection
 from custinfo.protection.views import shape_row, view_for
 from custinfo.web.forms import (
     FormField,
@@ -211,6 +214,34 @@ TABS = (
 )
 
 
+def customer_summary(
+    request: Request, session: Session, principal: Principal, customer_id: int
+) -> dict[str, Any]:
+    """The 360 summary: the year's order amount, last order and contact, the running contract, open requests.
+
+    Each figure goes through the reader's field view like the tab it comes from (a hidden amount is
+    not summed into view); open requests are the access requests for this customer the reader made
+    or may decide, plus the open tag corrections about it the reader may see.
+    """
+    figures = activity.summary(session, principal, customer_id, settings_of(request).timezone)
+    view = view_for(session, principal)
+    orders = view.shape(
+        "order", {"amount": figures.annual_amount, "ordered_on": figures.last_order_on}, customer_id
+    )
+    contact = view.shape("interaction", {"occurred_at": figures.last_contact_at}, customer_id)
+    contract = figures.active_contract
+    requests = protection.open_requests_for(session, principal, customer_id)
+    if can(principal, Permission.TAG_CORRECT):
+        requests += len(tag_quality.list_corrections(session, principal, "open", customer_id))
+    return {
+        "annual_amount": orders["amount"],
+        "last_order_on": orders["ordered_on"],
+        "last_contact_at": contact["occurred_at"],
+        "active_contract": shape_row(view, "contract", contract) if contract is not None else None,
+        "open_requests": requests,
+    }
+
+
 def show_customer(
     request: Request,
     session: Session,
@@ -238,6 +269,8 @@ def show_customer(
         **tab_context(tab, TabRequest(request, session, principal, row, extra)),
     }
     fragment = is_fragment_for(request, TAB_TARGET)
+    if not fragment:
+        context["summary"] = customer_summary(request, session, principal, customer_id)
     template = "customers/_tab_fragment.html" if fragment else "customers/detail.html"
     return render(request, template, status_code=status_code, **context)
 
