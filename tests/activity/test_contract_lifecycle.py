@@ -93,7 +93,7 @@ def test_renewal_moves_the_term_and_keeps_a_dated_entry(
     actions = session.scalars(
         select(AuditEntry.action).where(AuditEntry.customer_id == contract.customer_id)
     ).all()
-    assert actions.count("contract_renewal.create") == 2 and "contract.update" in actions
+    assert actions.count("contract.renewed") == 2 and "contract.update" in actions
 
 
 def test_renewal_rules(client: TestClient, token: Any, contract: Contract) -> None:
@@ -115,7 +115,7 @@ def test_renewal_rules(client: TestClient, token: Any, contract: Contract) -> No
 
 
 def test_termination_with_reason_and_no_renewal_after_it(
-    client: TestClient, token: Any, contract: Contract
+    client: TestClient, token: Any, session: Session, contract: Contract
 ) -> None:
     headers = token("head_east")
     v = contract.version
@@ -136,6 +136,8 @@ def test_termination_with_reason_and_no_renewal_after_it(
     body = done.json()
     assert body["status"] == "terminated" and body["terminated_on"] == TODAY
     assert body["termination_reason"] == "客户转向其他供应商"
+    audited = session.scalars(select(AuditEntry).where(AuditEntry.action == "contract.terminated")).all()
+    assert [(e.target_id, e.actor) for e in audited] == [(str(contract.id), "head_east")]
     again = terminate(client, headers, contract.id, terminated_on=TODAY, reason="x", version=body["version"])
     assert again.status_code == 409
     renewal = renew(client, headers, contract.id, ends_on=NEXT_YEAR, amount="1", version=body["version"])

@@ -61,11 +61,15 @@ class Contract(Base, Timestamped, Versioned, Tracked):
     termination_reason: Mapped[str | None] = mapped_column(Text)
 
 
-class ContractRenewal(Base, Timestamped, Tracked):
-    """One renewal of a contract, kept as a dated entry: the term and amount before and after it."""
+class ContractRenewal(Base, Timestamped):
+    """One renewal of a contract, kept as a dated entry: the term and amount before and after it.
+
+    Append-only and not `Tracked`: the renewal's change of term and amount is the contract's own
+    tracked update (history and audit, under the contract fields' levels), and the act itself is
+    audited as a `ContractRenewed` event that carries ids only.
+    """
 
     __tablename__ = "contract_renewals"
-    __history_entity__ = "contract_renewal"
     __table_args__ = (Index("ix_contract_renewals_contract_id_renewed_on", "contract_id", "renewed_on"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

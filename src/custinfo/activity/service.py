@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from custinfo.activity import repository
-from custinfo.activity.events import EngagementRecorded
+from custinfo.activity.events import ContractRenewed, ContractTerminated, EngagementRecorded
 from custinfo.activity.fields import (
     CONTRACT_FIELDS,
     ORDER_FIELDS,
@@ -477,6 +477,10 @@ def renew_contract(
     contract.ends_on, contract.amount, contract.status = ends_on, cleaned["amount"], "renewed"
     session.add(renewal)
     session.flush()
+    record(
+        session,
+        ContractRenewed(customer_id=contract.customer_id, contract_id=contract.id, renewal_id=renewal.id),
+    )
     return contract
 
 
@@ -500,6 +504,7 @@ def terminate_contract(
     contract.status, contract.terminated_on = "terminated", cleaned["terminated_on"]
     contract.termination_reason = cleaned["reason"]
     session.flush()
+    record(session, ContractTerminated(customer_id=contract.customer_id, contract_id=contract.id))
     return contract
 
 

@@ -314,11 +314,16 @@ def customer_summary(
     requests = protection.open_requests_for(session, principal, customer_id)
     if can(principal, Permission.TAG_CORRECT):
         requests += len(tag_quality.list_corrections(session, principal, "open", customer_id))
+    shown_contract = shape_row(view, "contract", contract) if contract is not None else None
+    withheld = {f"order.{name}" for name in orders.hidden} | {f"interaction.{n}" for n in contact.hidden}
+    if not view.is_clear("contract", "ends_on"):
+        withheld.add("contract")  # whether a contract runs is itself contract data the reader may not see
     return {
+        "withheld": withheld,
         "annual_amount": orders["amount"],
         "last_order_on": orders["ordered_on"],
         "last_contact_at": contact["occurred_at"],
-        "active_contract": shape_row(view, "contract", contract) if contract is not None else None,
+        "active_contract": shown_contract,
         "open_requests": requests,
     }
 
