@@ -9,7 +9,7 @@ runner, each in its own unit of work (`custinfo.jobs`).
 
 from __future__ import annotations
 
-from custinfo.activity.events import EngagementRecorded
+from custinfo.activity.events import ContractRenewed, ContractTerminated, EngagementRecorded
 from custinfo.audit import service as audit
 from custinfo.audit.events import DataExported
 from custinfo.auth.events import AccountChanged, LoginAttempted, PermissionChanged
@@ -28,6 +28,8 @@ HANDLERS: dict[type[DomainEvent], list[Handler]] = {
         classification.forget_deleted_customer,
     ],
     EngagementRecorded: [classification.note_engagement],
+    ContractRenewed: [audit.append_entry],
+    ContractTerminated: [audit.append_entry],
     LoginAttempted: [audit.append_entry],
     PermissionChanged: [audit.append_entry],
     AccountChanged: [audit.append_entry],

@@ -193,6 +193,7 @@ def planted_values(n: int) -> dict[tuple[str, str], dict[str, Any]]:
             "starts_on": date(1981 + n, 2, 21),
             "ends_on": date(1982 + n, 3, 23),
             "terminated_on": date(1983 + n, 4, 25),
+            "termination_reason": f"QXTR{n}F",
             "amount": Decimal(f"5{n + 1}2817.39"),
         },
         ("person", "interaction"): {

@@ -21,12 +21,15 @@ from custinfo.activity.schemas import (
     OrderIn,
     OrderOut,
     OrderPage,
+    RenewalIn,
+    RenewalOut,
+    TerminationIn,
 )
 from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
 from custinfo.auth.policy import Principal
 from custinfo.classification import service as classification
 from custinfo.core.pagination import PageRows
-from custinfo.protection.views import present, view_for
+from custinfo.protection.views import FieldView, present, view_for
 
 Tagged = TypeVar("Tagged", OrderOut, ContractOut, InteractionOut, EngagementOut)
 Paged = TypeVar("Paged", OrderPage, ContractPage, InteractionPage, EngagementPage)
@@ -58,6 +61,38 @@ def _shown(session: Session, principal: Principal, entity: str, row: Any, out_ty
     out.customer_tags, out.customer_classification_code = classification.current_class(
         session, out.customer_id
     )
+    return out
+
+
+def _renewal_out(view: FieldView, renewal: Any) -> RenewalOut:
+    """A renewal entry: its term and amounts through the contract fields' rules of the caller's view."""
+    after = view.shape("contract", {"ends_on": renewal.ends_on, "amount": renewal.amount}, None)
+    before = view.shape(
+        "contract", {"ends_on": renewal.previous_ends_on, "amount": renewal.previous_amount}, None
+    )
+    return RenewalOut(
+        id=renewal.id,
+        renewed_on=renewal.renewed_on,
+        renewed_by=renewal.created_by,
+        previous_ends_on=before["ends_on"],
+        ends_on=after["ends_on"],
+        previous_amount=before["amount"],
+        amount=after["amount"],
+    )
+
+
+def _with_renewals(session: Session, principal: Principal, contracts: list[ContractOut]) -> None:
+    """Attach each contract's renewals (one query for the whole list)."""
+    view = view_for(session, principal)
+    found = service.renewals_of(session, [c.id for c in contracts])
+    for contract in contracts:
+        contract.renewals = [_renewal_out(view, r) for r in found.get(contract.id, [])]
+
+
+def _contract_shown(session: Session, principal: Principal, contract: Any) -> ContractOut:
+    """One contract with its renewals and the customer's (settled) tags and code."""
+    out = _shown(session, principal, "contract", contract, ContractOut)
+    _with_renewals(session, principal, [out])
     return out
 
 
@@ -162,7 +197,9 @@ def list_contracts(
 ) -> ContractPage:
     """Contracts of the customers in the caller's scope, latest signed first."""
     found = service.list_contracts(session, principal, customer_id, date_from, date_to, page, size)
-    return _page(session, principal, found, "contract", ContractOut, ContractPage, size, page)
+    result = _page(session, principal, found, "contract", ContractOut, ContractPage, size, page)
+    _with_renewals(session, principal, result.items)
+    return result
 
 
 @router.get("/customers/{customer_id}/contracts", response_model=ContractPage)
@@ -179,21 +216,23 @@ def customer_contracts(
     found = service.list_contracts(
         session, principal, customer_id, date_from, date_to, page, size, customer_must_exist=True
     )
-    return _page(session, principal, found, "contract", ContractOut, ContractPage, size, page)
+    result = _page(session, principal, found, "contract", ContractOut, ContractPage, size, page)
+    _with_renewals(session, principal, result.items)
+    return result
 
 
 @router.post("/contracts", response_model=ContractOut, status_code=201)
 def create_contract(body: ContractIn, session: DbSession, principal: ApiPrincipal) -> ContractOut:
     """Record a contract of a customer in scope."""
     contract = service.create_contract(session, principal, body.model_dump(exclude_unset=True))
-    return _shown(session, principal, "contract", contract, ContractOut)
+    return _contract_shown(session, principal, contract)
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractOut)
 def get_contract(contract_id: int, session: DbSession, principal: ApiPrincipal) -> ContractOut:
     """One contract (404 if absent or its customer is outside the caller's scope)."""
     contract = service.get_contract(session, principal, contract_id)
-    return _shown(session, principal, "contract", contract, ContractOut)
+    return _contract_shown(session, principal, contract)
 
 
 @router.patch("/contracts/{contract_id}", response_model=ContractOut)
@@ -202,7 +241,28 @@ def update_contract(
 ) -> ContractOut:
     """Change a contract (renew, terminate…); send the `version` you read (a stale one is a 409)."""
     contract = service.update_contract(session, principal, contract_id, body.model_dump(exclude_unset=True))
-    return _shown(session, principal, "contract", contract, ContractOut)
+    return _contract_shown(session, principal, contract)
+
+
+@router.post("/contracts/{contract_id}/renew", response_model=ContractOut)
+def renew_contract(
+    contract_id: int, body: RenewalIn, request: Request, session: DbSession, principal: ApiPrincipal
+) -> ContractOut:
+    """Renew a running contract (new end date and amount); the renewal is kept as a dated entry."""
+    data = body.model_dump(exclude_unset=True)
+    contract = service.renew_contract(session, principal, contract_id, data, _zone(request))
+    return _contract_shown(session, principal, contract)
+
+
+@router.post("/contracts/{contract_id}/terminate", response_model=ContractOut)
+def terminate_contract(
+    contract_id: int, body: TerminationIn, session: DbSession, principal: ApiPrincipal
+) -> ContractOut:
+    """Terminate a contract on a day, with the reason."""
+    contract = service.terminate_contract(
+        session, principal, contract_id, body.model_dump(exclude_unset=True)
+    )
+    return _contract_shown(session, principal, contract)
 
 
 @router.delete("/contracts/{contract_id}", status_code=204)

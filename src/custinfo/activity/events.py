@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from custinfo.core.uow import DomainEvent
 
@@ -15,3 +15,30 @@ class EngagementRecorded(DomainEvent):
     name: ClassVar[str] = "engagement_recorded"
     customer_id: int
     event_type: str
+
+
+@dataclass(frozen=True)
+class ContractRenewed(DomainEvent):
+    """A contract was renewed (its new term and amount are in the contract's own tracked change)."""
+
+    name: ClassVar[str] = "contract.renewed"
+    customer_id: int
+    contract_id: int
+    renewal_id: int
+
+    def audit_target(self) -> tuple[str | None, Any]:
+        """The renewed contract."""
+        return "contract", self.contract_id
+
+
+@dataclass(frozen=True)
+class ContractTerminated(DomainEvent):
+    """A contract was terminated (its date and reason are in the contract's own tracked change)."""
+
+    name: ClassVar[str] = "contract.terminated"
+    customer_id: int
+    contract_id: int
+
+    def audit_target(self) -> tuple[str | None, Any]:
+        """The terminated contract."""
+        return "contract", self.contract_id

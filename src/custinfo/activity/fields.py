@@ -67,6 +67,17 @@ CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 
+# Renewal: the new last day of the term and the new amount; termination: the day and why.
+RENEWAL_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("ends_on", iso_date, required_for=ANY),
+    FieldSpec("amount", money, required_for=ANY),
+)
+TERMINATION_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("terminated_on", past_date, required_for=ANY),
+    FieldSpec("reason", text(500), required_for=ANY),
+)
+
+
 def interaction_fields(zone: str) -> tuple[FieldSpec, ...]:
     """Interaction fields; `occurred_at` without an offset is local time in `zone`."""
     return (

@@ -58,6 +58,29 @@ class Contract(Base, Timestamped, Versioned, Tracked):
     amount: Mapped[Decimal | None] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(12))
     terminated_on: Mapped[date | None]
+    termination_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ContractRenewal(Base, Timestamped):
+    """One renewal of a contract, kept as a dated entry: the term and amount before and after it.
+
+    Append-only and not `Tracked`: the renewal's change of term and amount is the contract's own
+    tracked update (history and audit, under the contract fields' levels), and the act itself is
+    audited as a `ContractRenewed` event that carries ids only.
+    """
+
+    __tablename__ = "contract_renewals"
+    __table_args__ = (Index("ix_contract_renewals_contract_id_renewed_on", "contract_id", "renewed_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # customer_id besides contract_id: every customer-owned table carries it (scope joins, sharding)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
+    renewed_on: Mapped[date]
+    previous_ends_on: Mapped[date | None]
+    ends_on: Mapped[date]
+    previous_amount: Mapped[Decimal | None] = mapped_column(Money)
+    amount: Mapped[Decimal] = mapped_column(Money)
 
 
 class Interaction(Base, Timestamped, Versioned, Tracked):

@@ -7,14 +7,16 @@ listed and fetches as absent (404).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
+from custinfo.activity.models import Contract, ContractRenewal, EngagementEvent, Interaction, Order
 from custinfo.auth.policy import Principal, customer_scope
 from custinfo.core.errors import NotFound
 from custinfo.core.pagination import PageParams, PageRows, fetch_page
@@ -76,3 +78,51 @@ def get_row(session: Session, model: type[Row], principal: Principal, row_id: in
     if row is None:
         raise NotFound(detail_key, id=row_id)
     return row
+
+
+def renewals_of(session: Session, contract_ids: Collection[int]) -> dict[int, list[ContractRenewal]]:
+    """The renewals of these contracts (the caller fetched them in scope), oldest first, by contract."""
+    found: dict[int, list[ContractRenewal]] = {contract_id: [] for contract_id in contract_ids}
+    if not contract_ids:
+        return found
+    stmt = (
+        select(ContractRenewal)
+        .where(ContractRenewal.contract_id.in_(list(contract_ids)))
+        .order_by(ContractRenewal.contract_id, ContractRenewal.renewed_on, ContractRenewal.id)
+    )
+    for renewal in session.scalars(stmt):
+        found[renewal.contract_id].append(renewal)
+    return found
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The figures of a customer's 360 summary that the activity domain knows."""
+
+    annual_amount: Decimal
+    last_order_on: date | None
+    last_contact_at: datetime | None
+    active_contract: Contract | None
+
+
+def summary(session: Session, customer_id: int, since: date, today: date) -> Summary:
+    """Orders after `since`, the last order and contact, and the running contract ending last."""
+    # SUM keeps the Money type, so the total comes back in yuan
+    total = session.scalar(
+        select(func.sum(Order.amount)).where(Order.customer_id == customer_id, Order.ordered_on > since)
+    )
+    last_order = session.scalar(select(func.max(Order.ordered_on)).where(Order.customer_id == customer_id))
+    last_contact = session.scalar(
+        select(func.max(Interaction.occurred_at)).where(Interaction.customer_id == customer_id)
+    )
+    running = session.scalar(
+        select(Contract)
+        .where(
+            Contract.customer_id == customer_id,
+            Contract.status.in_(("active", "renewed")),
+            (Contract.ends_on.is_(None)) | (Contract.ends_on >= today),
+        )
+        .order_by(Contract.ends_on.desc().nulls_first(), Contract.id.desc())
+        .limit(1)
+    )
+    return Summary(total or Decimal("0.00"), last_order, last_contact, running)

@@ -103,6 +103,18 @@ class ContractIn(BaseModel):
     version: int | None = Field(None, description=VERSION_IN)
 
 
+class RenewalOut(BaseModel):
+    """One renewal of a contract, kept as a dated entry."""
+
+    id: int = Field(description="Renewal id")
+    renewed_on: date = Field(description="The day it was renewed")
+    renewed_by: str | None = Field(description="Who renewed it (username)")
+    previous_ends_on: date | None = Field(description="Last day of the term before the renewal")
+    ends_on: date | None = Field(description="Last day of the term after the renewal")
+    previous_amount: MoneyOut | None = Field(description="Amount before the renewal")
+    amount: MoneyOut | None = Field(description="Amount after the renewal")
+
+
 class ContractOut(CustomerClassified):
     """A contract / cooperation with a customer."""
 
@@ -117,9 +129,33 @@ class ContractOut(CustomerClassified):
     amount: MoneyOut | None = Field(description=AMOUNT_OUT)
     status: str | None = Field(description="negotiating / active / renewed / terminated")
     terminated_on: date | None = Field(description="Termination date (status terminated)")
+    termination_reason: str | None = Field(None, description="Why it was terminated (status terminated)")
     version: int = Field(description=VERSION_OUT)
+    renewals: list[RenewalOut] | None = Field(
+        None, description="Its renewals, oldest first (each a dated entry: term and amount before and after)"
+    )
     masked_fields: list[str] = Field(default_factory=list, description="Fields shown masked for you")
     hidden_fields: list[str] = Field(default_factory=list, description="Fields withheld from you (null)")
+
+
+class RenewalIn(BaseModel):
+    """A renewal of a running contract: the new last day of the term and the new amount."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ends_on: Text = Field(None, description="New last day of the term, YYYY-MM-DD; after the current one")
+    amount: MoneyIn = Field(None, description=AMOUNT_IN, examples=["600000.00"])
+    version: int | None = Field(None, description="The contract version you read (stale → 409)")
+
+
+class TerminationIn(BaseModel):
+    """The end of a contract: on which day, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    terminated_on: Text = Field(None, description="Termination date YYYY-MM-DD, not in the future")
+    reason: Text = Field(None, description="Why the contract ends (up to 500 characters)")
+    version: int | None = Field(None, description="The contract version you read (stale → 409)")
 
 
 class ContractPage(Page[ContractOut]):

@@ -17,17 +17,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from custinfo.activity import repository
-from custinfo.activity.events import EngagementRecorded
+from custinfo.activity.events import ContractRenewed, ContractTerminated, EngagementRecorded
 from custinfo.activity.fields import (
     CONTRACT_FIELDS,
     ORDER_FIELDS,
+    RENEWAL_FIELDS,
+    TERMINATION_FIELDS,
     engagement_fields,
     interaction_fields,
 )
-from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
-from custinfo.activity.repository import ActivityFilter, Row
+from custinfo.activity.models import Contract, ContractRenewal, EngagementEvent, Interaction, Order
+from custinfo.activity.repository import ActivityFilter, Row, Summary
 from custinfo.auth.policy import Permission, Principal, require
-from custinfo.core.errors import FieldError, Invalid
+from custinfo.core.errors import Conflict, FieldError, Invalid
 from custinfo.core.fields import FieldSpec, RuleViolation, integer, validate
 from custinfo.core.pagination import PageParams, PageRows
 from custinfo.core.uow import record
@@ -50,6 +52,10 @@ __all__ = [
     "list_interactions",
     "list_orders",
     "record_engagement",
+    "renew_contract",
+    "renewals_of",
+    "summary",
+    "terminate_contract",
     "update_contract",
     "update_interaction",
     "update_order",
@@ -62,6 +68,7 @@ MAX_ID = 2**63 - 1
 # interaction may record them (they are append-only); no separate permission exists in the policy.
 ENGAGEMENT_WRITE = Permission.INTERACTION_CREATE
 SIGNED_STATUSES = frozenset({"active", "renewed"})
+ANNUAL_DAYS = 365  # the summary's annual amount: orders of the trailing year, as classification counts it
 
 # Columns that are NOT NULL: on create a blank one takes the model default, on update it is refused.
 ORDER_NOT_NULL = frozenset({"ordered_on", "amount", "product", "quantity", "provided_by"})
@@ -292,12 +299,14 @@ def _contract_rules(state: Mapping[str, Any]) -> None:
 
 
 def _contract_change_rules(contract: Contract, cleaned: Mapping[str, Any]) -> None:
-    """The contract rules on the state the change would leave."""
+    """The contract rules on the state the change would leave; a contract no longer ended loses its reason."""
     state = {
         name: getattr(contract, name)
         for name in ("status", "starts_on", "ends_on", "signed_on", "terminated_on")
     }
     _contract_rules({**state, **cleaned})
+    if cleaned.get("status", contract.status) != "terminated":
+        contract.termination_reason = None
 
 
 def _create(
@@ -427,6 +436,89 @@ def update_contract(
 def delete_contract(session: Session, principal: Principal, contract_id: int, version: int | None) -> None:
     """Delete a contract entered by mistake (a real end is `status: terminated`)."""
     _delete(session, principal, Permission.CONTRACT_WRITE, Contract, contract_id, version)
+
+
+def _writable_contract(session: Session, principal: Principal, contract_id: int, version: Any) -> Contract:
+    """A contract the caller may change, at the version they read (stale → 409, missing → 422)."""
+    require(principal, Permission.CONTRACT_WRITE)
+    contract = _get(session, principal, Contract, contract_id)
+    customers.ensure_writable(session, principal, contract.customer_id)
+    check_version(contract.version, version if isinstance(version, int) else None)
+    return contract
+
+
+def renew_contract(
+    session: Session, principal: Principal, contract_id: int, data: Mapping[str, Any], zone: str
+) -> Contract:
+    """Renew a running contract: a new last day and amount, the renewal kept as a dated entry.
+
+    Only an active or already renewed contract can be renewed (a terminated one is over, one in
+    negotiation is not signed yet: 409); the new end must lie after the current one. The entry
+    keeps the term and amount before and after, dated today in `zone`.
+    """
+    contract = _writable_contract(session, principal, contract_id, data.get("version"))
+    cleaned = validate(RENEWAL_FIELDS, data, ignore=("version",))
+    if contract.status not in SIGNED_STATUSES:
+        raise Conflict("error.contract_not_renewable", status=contract.status)
+    ends_on: date = cleaned["ends_on"]
+    if contract.ends_on is not None and ends_on <= contract.ends_on:
+        raise Invalid([FieldError("ends_on", "contract.renewal_not_later", {"ends_on": contract.ends_on})])
+    if contract.starts_on is not None and ends_on < contract.starts_on:
+        raise Invalid([FieldError("ends_on", "contract.ends_before_start")])
+    renewal = ContractRenewal(
+        customer_id=contract.customer_id,
+        contract_id=contract.id,
+        renewed_on=datetime.now(ZoneInfo(zone)).date(),
+        previous_ends_on=contract.ends_on,
+        ends_on=ends_on,
+        previous_amount=contract.amount,
+        amount=cleaned["amount"],
+    )
+    contract.ends_on, contract.amount, contract.status = ends_on, cleaned["amount"], "renewed"
+    session.add(renewal)
+    session.flush()
+    record(
+        session,
+        ContractRenewed(customer_id=contract.customer_id, contract_id=contract.id, renewal_id=renewal.id),
+    )
+    return contract
+
+
+def terminate_contract(
+    session: Session, principal: Principal, contract_id: int, data: Mapping[str, Any]
+) -> Contract:
+    """End a signed or negotiated contract on a day (not in the future, not before signing) with a reason."""
+    contract = _writable_contract(session, principal, contract_id, data.get("version"))
+    cleaned = validate(TERMINATION_FIELDS, data, ignore=("version",))
+    if contract.status == "terminated":
+        raise Conflict("error.contract_terminated", terminated_on=contract.terminated_on)
+    _contract_rules(
+        {
+            "status": "terminated",
+            "starts_on": contract.starts_on,
+            "ends_on": contract.ends_on,
+            "signed_on": contract.signed_on,
+            "terminated_on": cleaned["terminated_on"],
+        }
+    )
+    contract.status, contract.terminated_on = "terminated", cleaned["terminated_on"]
+    contract.termination_reason = cleaned["reason"]
+    session.flush()
+    record(session, ContractTerminated(customer_id=contract.customer_id, contract_id=contract.id))
+    return contract
+
+
+def renewals_of(session: Session, contract_ids: Iterable[int]) -> dict[int, list[ContractRenewal]]:
+    """The renewals of contracts the caller already fetched in scope, oldest first, by contract id."""
+    return repository.renewals_of(session, set(contract_ids))
+
+
+def summary(session: Session, principal: Principal, customer_id: int, zone: str) -> Summary:
+    """The activity figures of a customer's 360 summary (404 if the customer is not visible)."""
+    require(principal, Permission.CUSTOMER_READ)
+    customers.ensure_visible(session, principal, customer_id)
+    today = datetime.now(ZoneInfo(zone)).date()
+    return repository.summary(session, customer_id, today - timedelta(days=ANNUAL_DAYS), today)
 
 
 # --- interactions ------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class Permission(StrEnum):
     CUSTOMER_UPDATE = "customer.update"
     CUSTOMER_DELETE = "customer.delete"
     CUSTOMER_REASSIGN = "customer.reassign"
+    CUSTOMER_BULK_REASSIGN = "customer.bulk_reassign"
     CONTACT_WRITE = "contact.write"
     NEED_WRITE = "need.write"
     ORDER_WRITE = "order.write"
@@ -71,6 +72,8 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.CUSTOMER_UPDATE: _WRITERS,
     Permission.CUSTOMER_DELETE: frozenset({"dept_head", "data_steward", "admin"}),
     Permission.CUSTOMER_REASSIGN: frozenset({"dept_head", "data_steward", "admin"}),
+    # Moving many customers at once is a manager's decision (issue 10): heads in their department, admins.
+    Permission.CUSTOMER_BULK_REASSIGN: frozenset({"dept_head", "admin"}),
     Permission.CONTACT_WRITE: _WRITERS,
     Permission.NEED_WRITE: _WRITERS,
     Permission.ORDER_WRITE: _WRITERS,

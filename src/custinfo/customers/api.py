@@ -19,6 +19,8 @@ from custinfo.customers.schemas import (
     CustomerPage,
     NeedIn,
     NeedOut,
+    ReassignIn,
+    ReassignOut,
 )
 from custinfo.protection.views import FieldView, present, present_values, view_for
 
@@ -98,11 +100,21 @@ def list_customers(
     owner: Annotated[str | None, Query(description="Owner username")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 20,
+    sort: Annotated[
+        str | None,
+        Query(
+            description="Order: name, kind, industry, updated_at or id; a leading '-' sorts descending "
+            "(default: newest first); an unknown key is a 422",
+            max_length=30,
+        ),
+    ] = None,
 ) -> CustomerPage:
-    """Customers in the caller's scope, newest first; `total` is counted up to 100,000."""
+    """Customers in the caller's scope, newest first (or by `sort`); `total` is counted up to 100,000."""
     filters = CustomerFilter(q=q, kind=kind, industry=industry, owner=owner)
     extra = classification.list_filters(session, tag, classification_code)
-    rows, total, capped = service.list_customers(session, principal, filters, page, size, extra=extra)
+    rows, total, capped = service.list_customers(
+        session, principal, filters, page, size, extra=extra, sort=sort
+    )
     view = view_for(session, principal)
     ids = [r.customer.id for r in rows]
     tags = classification.customer_tag_codes(session, ids)  # one query per page
@@ -113,6 +125,20 @@ def list_customers(
         size=size,
         total=total,
         total_capped=capped,
+    )
+
+
+@router.post("/customers/reassign", response_model=ReassignOut)
+def reassign_customers(body: ReassignIn, session: DbSession, principal: ApiPrincipal) -> ReassignOut:
+    """Give many customers to another owner in one transaction (dept_head within their department, admin).
+
+    All or nothing: an absent or out-of-scope id makes the whole request a 404, a stale entry of
+    `versions` a 409; each customer's change is audited on its own.
+    """
+    rows = service.reassign_customers(session, principal, body.customer_ids or [], body.owner, body.versions)
+    owner, department = rows[0].owner or "", rows[0].department
+    return ReassignOut(
+        owner=owner, department=department, customer_ids=[r.customer.id for r in rows], count=len(rows)
     )
 
 

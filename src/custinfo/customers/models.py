@@ -28,6 +28,7 @@ class Customer(Base, Timestamped, Versioned, Tracked):
         Index("ix_customers_department_id_id", "department_id", "id"),
         Index("ix_customers_kind_id", "kind", "id"),
         Index("ix_customers_industry_id", "industry", "id"),
+        Index("ix_customers_updated_at_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -134,14 +135,39 @@ def _filtered(principal: Principal, filters: CustomerFilter) -> Select[Customer]
     return stmt
 
 
+# Sort keys of the list → the column; each has an index led by it and ending in id, so a page in that
+# order (id breaking ties) is read from the index instead of sorting every match.
+SORT_COLUMNS: dict[str, Any] = {
+    "name": Customer.name,
+    "kind": Customer.kind,
+    "industry": Customer.industry,
+    "updated_at": Customer.updated_at,
+    "id": Customer.id,
+}
+
+
+def sort_order(sort: str | None) -> tuple[Any, ...]:
+    """ORDER BY of a checked sort key ("name" ascending, "-name" descending); newest first by default."""
+    if not sort:
+        return (Customer.id.desc(),)
+    descending = sort.startswith("-")
+    column = SORT_COLUMNS[sort.lstrip("-")]
+    if column is Customer.id:
+        return (column.desc() if descending else column.asc(),)
+    if descending:
+        return (column.desc(), Customer.id.desc())
+    return (column.asc(), Customer.id.asc())
+
+
 def list_customers(
     session: Session,
     principal: Principal,
     filters: CustomerFilter,
     params: PageParams,
     extra: Sequence[ColumnElement[bool]] = (),
+    sort: str | None = None,
 ) -> PageRows[CustomerRow]:
-    """One page (newest first) and the match count, counted up to TOTAL_CAP; `extra` narrows further."""
+    """One page (newest first, or by `sort`) and the match count, counted up to TOTAL_CAP."""
     stmt = (
         _filtered(principal, filters)
         .where(*extra)
@@ -149,7 +175,7 @@ def list_customers(
         .outerjoin(User, User.id == Customer.owner_id)
         .outerjoin(Department, Department.id == Customer.department_id)
     )
-    rows, total, capped = fetch_rows(session, stmt, params, order_by=(Customer.id.desc(),))
+    rows, total, capped = fetch_rows(session, stmt, params, order_by=sort_order(sort))
     return [CustomerRow(c, owner, dept) for c, owner, dept in rows], total, capped
 
 
@@ -229,3 +255,11 @@ def companies_named(session: Session, text: str, outside: ColumnElement[bool], l
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def assignable_owners(session: Session, department_id: int | None) -> list[User]:
+    """Active sales users (of one department when given), by display name: who customers may be given to."""
+    stmt = select(User).where(User.role == "sales", User.is_active.is_(True))
+    if department_id is not None:
+        stmt = stmt.where(User.department_id == department_id)
+    return list(session.scalars(stmt.order_by(User.display_name, User.username)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -180,3 +180,26 @@ class ChangeOut(BaseModel):
     changes: dict[str, list[object]]
     actor: str
     occurred_at: datetime
+
+
+class ReassignIn(BaseModel):
+    """A bulk reassignment: these customers all go to one new owner, or none does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_ids: list[Any] | None = Field(
+        None, description="Ids of the customers to move (at most 500); any absent or out of scope → 404"
+    )
+    owner: str | None = Field(None, description="Username of the new owner (a sales user you may assign to)")
+    versions: dict[int, int] | None = Field(
+        None, description="Optional: customer id → the version you read; a stale one → 409 for all"
+    )
+
+
+class ReassignOut(BaseModel):
+    """The result of a bulk reassignment."""
+
+    owner: str = Field(description="Username of the new owner")
+    department: str | None = Field(description="The new owner's department")
+    customer_ids: list[int] = Field(description="The customers now owned by them")
+    count: int = Field(description="How many customers were reassigned")

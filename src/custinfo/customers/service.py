@@ -58,6 +58,7 @@ __all__ = [
     "ensure_writable",
     "get_customer",
     "list_customers",
+    "reassign_customers",
     "update_contact",
     "update_customer",
 ]
@@ -71,14 +72,18 @@ def list_customers(
     size: int = 20,
     *,
     extra: Sequence[ColumnElement[bool]] = (),
+    sort: str | None = None,
 ) -> PageRows[CustomerRow]:
     """A page of the customers the principal may see, with the (capped) total.
 
-    `extra` are predicates on customers that another domain supplied through the edge (a tag filter).
+    `extra` are predicates on customers that another domain supplied through the edge (a tag filter);
+    `sort` is one of SORT_KEYS, "-" in front for descending (an unknown key is a 422).
     """
     require(principal, Permission.CUSTOMER_READ)
     params = PageParams(page, size)
     errors = params.problems(MAX_SIZE)
+    if sort and not is_sort_key(sort):
+        errors.append(FieldError("sort", "sort.unknown", {"allowed": ", ".join(SORT_KEYS)}))
     if filters.kind and filters.kind not in KINDS:
         errors.append(FieldError("kind", "vocabulary.unknown", {"allowed": ", ".join(KINDS)}))
     if errors:
@@ -87,10 +92,18 @@ def list_customers(
     if field is not None and field in clear_identifiers(session, principal):
         _count_l3_lookup(session, principal, field)
         filters = replace(filters, exact_l3=field)
-        rows = repository.list_customers(session, principal, filters, params, extra)
+        rows = repository.list_customers(session, principal, filters, params, extra, sort)
         record(session, SensitiveSearch(field=field, level="L3", purpose="search", matched=bool(rows[0])))
         return rows
-    return repository.list_customers(session, principal, replace(filters, exact_l3=None), params, extra)
+    return repository.list_customers(session, principal, replace(filters, exact_l3=None), params, extra, sort)
+
+
+SORT_KEYS = tuple(repository.SORT_COLUMNS)
+
+
+def is_sort_key(sort: str) -> bool:
+    """Whether `sort` names a sortable column ("name", or "-name" for descending)."""
+    return sort.removeprefix("-") in repository.SORT_COLUMNS
 
 
 def clear_identifiers(session: Session, principal: Principal) -> frozenset[str]:
@@ -429,3 +442,61 @@ def companies_to_request(
     if len(cleaned) < 2:
         return []
     return repository.companies_named(session, cleaned[:100], not_(customer_scope(principal)), limit)
+
+
+MAX_REASSIGN = 500  # customers per bulk reassignment: a page of the list is at most 100
+
+
+def assignable_owners(session: Session, principal: Principal) -> list[User]:
+    """Whom the principal may give customers to: a head their department's sales users, an admin all."""
+    if not can(principal, Permission.CUSTOMER_BULK_REASSIGN):
+        return []
+    department = None if principal.role == "admin" else principal.department_id
+    if department is None and principal.role != "admin":
+        return []
+    return repository.assignable_owners(session, department)
+
+
+def reassign_customers(
+    session: Session,
+    principal: Principal,
+    customer_ids: Sequence[Any],
+    owner: Any,
+    versions: dict[int, int] | None = None,
+) -> list[CustomerRow]:
+    """Give every listed customer to `owner`, all or nothing, in the caller's transaction.
+
+    Needs the bulk reassign permission; the new owner must be one the caller may assign to
+    (`_reassign_to`: a head only within their department, only active sales staff or heads).
+    Every customer must be in the caller's natural scope: one that is absent or out of scope
+    makes the whole request a 404 (nothing is written); one whose `versions` entry is stale makes
+    it a 409. Each customer's change is its own history and audit entry (a tracked update of owner
+    and department).
+    """
+    require(principal, Permission.CUSTOMER_BULK_REASSIGN)
+    errors: list[FieldError] = []
+    ids: list[int] = []
+    if not isinstance(customer_ids, list | tuple) or not customer_ids:
+        errors.append(FieldError("customer_ids", "field.required"))
+    elif len(customer_ids) > MAX_REASSIGN:
+        errors.append(FieldError("customer_ids", "reassign.too_many", {"max": MAX_REASSIGN}))
+    elif not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in customer_ids):
+        errors.append(FieldError("customer_ids", "reassign.ids"))
+    else:
+        ids = sorted(set(customer_ids))
+    if not isinstance(owner, str) or not owner.strip():
+        errors.append(FieldError("owner", "field.required"))
+    if errors:
+        raise Invalid(errors)
+    new_owner = _reassign_to(session, principal, str(owner).strip())
+    # Lock in id order (one order for every writer), and check every customer before changing any.
+    customers = [_writable(session, principal, customer_id) for customer_id in ids]
+    for customer in customers:
+        expected = (versions or {}).get(customer.id)
+        if expected is not None:
+            check_version(customer.version, expected)
+    for customer in customers:
+        customer.owner_id, customer.department_id = new_owner.id, new_owner.department_id
+    session.flush()
+    department = new_owner.department.name if new_owner.department else None
+    return [CustomerRow(customer, new_owner.username, department) for customer in customers]

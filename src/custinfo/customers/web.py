@@ -12,17 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any, cast
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from custinfo.activity import service as activity
 from custinfo.auth import service as accounts
-from custinfo.auth.deps import DbSession, language_of
+from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.policy import Permission, Principal, can, require
-from custinfo.auth.web import FormFields, WebUser, web_user
+from custinfo.auth.web import FormFields, WebUser, safe_next, web_user
 from custinfo.classification import service as classification
-from custinfo.core.errors import Conflict, FieldError, Invalid
+from custinfo.classification.tag_quality import service as tag_quality
+from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted
 from custinfo.core.i18n import translate
 from custinfo.core.pagination import page_count
 from custinfo.customers import service
@@ -30,6 +33,7 @@ from custinfo.customers.fields import CONTACT_FIELDS, CUSTOMER_FIELDS, KINDS, NE
 from custinfo.customers.models import Customer
 from custinfo.customers.repository import CustomerFilter, CustomerRow
 from custinfo.customers.schemas import ChangeOut
+from custinfo.protection import service as protection
 from custinfo.protection.views import shape_row, view_for
 from custinfo.web.forms import (
     FormField,
@@ -112,16 +116,23 @@ def customer_list(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: int = PAGE_SIZES[0],
     flash: str | None = None,
+    sort: Annotated[str | None, Query(max_length=30)] = None,
+    reassign: Annotated[str | None, Query(max_length=20)] = None,
 ) -> HTMLResponse:
-    """Customers in the caller's scope: search, filters, one page at a time, the count capped."""
+    """Customers in the caller's scope: search, filters, sorting, one page at a time, the count capped."""
     size = size if size in PAGE_SIZES else PAGE_SIZES[0]
+    # An unknown sort key (an old bookmark, a hand-edited URL) is ignored with a note, never an error page.
+    sort_ignored = bool(sort) and not service.is_sort_key(sort or "")
+    sort = None if sort_ignored else (sort or None)
     filters = CustomerFilter(
         q=(q or "").strip() or None, kind=kind or None, industry=industry or None, owner=owner or None
     )
     tag = tag or None
     classification_code = (classification_code or "").strip() or None
     extra = classification.list_filters(session, tag, classification_code)
-    rows, total, capped = service.list_customers(session, principal, filters, page, size, extra=extra)
+    rows, total, capped = service.list_customers(
+        session, principal, filters, page, size, extra=extra, sort=sort
+    )
     pages = page_count(total, size)
     template = "customers/_results.html" if is_fragment_for(request, LIST_TARGET) else "customers/list.html"
     response = render(
@@ -141,9 +152,82 @@ def customer_list(
         show_owner_filter=principal.role != "sales",
         people_names=accounts.display_names(session, [r.owner for r in rows] + [filters.owner]),
         tag_choices=classification.list_tags(session),
+        sort=sort,
+        sort_ignored=sort_ignored,
+        owner_choices=service.assignable_owners(session, principal),
+        reassign_notice=reassign if reassign in REASSIGN_NOTICES else None,
     )
     response.headers["Vary"] = "HX-Request, HX-Target"
     return response
+
+
+# The outcome of a bulk reassignment, shown on the list it returns to (a fixed set: never text from the URL).
+REASSIGN_NOTICES = frozenset({"done", "none", "owner", "stale", "missing", "forbidden"})
+
+
+async def selected_customers(request: Request) -> list[str]:
+    """The ticked rows of the list form ("id:version" each; Starlette caches the parsed form)."""
+    form = await request.form()
+    return [value for value in form.getlist("customer") if isinstance(value, str)]
+
+
+def _selection(values: list[str]) -> tuple[list[int], dict[int, int]]:
+    """Customer ids and the versions the list showed them at, from "id:version" values."""
+    ids: list[int] = []
+    versions: dict[int, int] = {}
+    for value in values:
+        raw_id, _, raw_version = value.partition(":")
+        if raw_id.isdigit() and len(raw_id) < 19:
+            ids.append(int(raw_id))
+            if raw_version.isdigit() and len(raw_version) < 10:
+                versions[int(raw_id)] = int(raw_version)
+    return ids, versions
+
+
+def _back_to_list(back: str | None, notice: str, count: int | None = None) -> Response:
+    """The list the reassignment was made from (its filters, sort and page), with the outcome."""
+    target = safe_next(back, "/customers")
+    parts = urlsplit(target)
+    if parts.path != "/customers":
+        target, parts = "/customers", urlsplit("/customers")
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k not in ("reassign", "count", "flash")
+    ]
+    kept.append(("reassign", notice))
+    if count is not None:
+        kept.append(("count", str(count)))
+    return see_other(f"/customers?{urlencode(kept)}")
+
+
+@router.post("/customers/reassign", response_class=HTMLResponse)
+def reassign_customers(
+    session: DbSession,
+    principal: WebUser,
+    form: FormFields,
+    selected: Annotated[list[str], Depends(selected_customers)],
+) -> Response:
+    """Give the ticked customers to the chosen owner (all or none), then return to the same list."""
+    require(principal, Permission.CUSTOMER_BULK_REASSIGN)
+    ids, versions = _selection(selected)
+    back = form.get("back")
+    if not ids:
+        return _back_to_list(back, "none")
+    try:
+        with saving(session):
+            rows = service.reassign_customers(session, principal, ids, form.get("owner", ""), versions)
+    except Invalid:
+        return _back_to_list(back, "owner")
+    except Conflict:
+        return _back_to_list(back, "stale")
+    except NotFound:
+        session.rollback()
+        return _back_to_list(back, "missing")
+    except NotPermitted:
+        session.rollback()
+        return _back_to_list(back, "forbidden")
+    return _back_to_list(back, "done", len(rows))
 
 
 # --- 360 view -------------------------------------------------------------------------------------------
@@ -227,6 +311,39 @@ TABS = (
 )
 
 
+def customer_summary(
+    request: Request, session: Session, principal: Principal, customer_id: int
+) -> dict[str, Any]:
+    """The 360 summary: the year's order amount, last order and contact, the running contract, open requests.
+
+    Each figure goes through the reader's field view like the tab it comes from (a hidden amount is
+    not summed into view); open requests are the access requests for this customer the reader made
+    or may decide, plus the open tag corrections about it the reader may see.
+    """
+    figures = activity.summary(session, principal, customer_id, settings_of(request).timezone)
+    view = view_for(session, principal)
+    orders = view.shape(
+        "order", {"amount": figures.annual_amount, "ordered_on": figures.last_order_on}, customer_id
+    )
+    contact = view.shape("interaction", {"occurred_at": figures.last_contact_at}, customer_id)
+    contract = figures.active_contract
+    requests = protection.open_requests_for(session, principal, customer_id)
+    if can(principal, Permission.TAG_CORRECT):
+        requests += len(tag_quality.list_corrections(session, principal, "open", customer_id))
+    shown_contract = shape_row(view, "contract", contract) if contract is not None else None
+    withheld = {f"order.{name}" for name in orders.hidden} | {f"interaction.{n}" for n in contact.hidden}
+    if not view.is_clear("contract", "ends_on"):
+        withheld.add("contract")  # whether a contract runs is itself contract data the reader may not see
+    return {
+        "withheld": withheld,
+        "annual_amount": orders["amount"],
+        "last_order_on": orders["ordered_on"],
+        "last_contact_at": contact["occurred_at"],
+        "active_contract": shown_contract,
+        "open_requests": requests,
+    }
+
+
 def show_customer(
     request: Request,
     session: Session,
@@ -259,6 +376,8 @@ def show_customer(
         **context.get("people_names", {}),
     }
     fragment = is_fragment_for(request, TAB_TARGET)
+    if not fragment:
+        context["summary"] = customer_summary(request, session, principal, customer_id)
     template = "customers/_tab_fragment.html" if fragment else "customers/detail.html"
     return render(request, template, status_code=status_code, **context)
 
@@ -334,10 +453,21 @@ def customer_detail(
     edit: int | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     flash: str | None = None,
+    act: Annotated[str | None, Query(max_length=20)] = None,
+    row: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    """The customer 360 page (客户画像)."""
+    """The customer 360 page (客户画像); `act` and `row` open a row's inline form (edit, delete…)."""
     return show_customer(
-        request, session, principal, customer_id, tab, edit_contact=edit, page=page, flash=flash
+        request,
+        session,
+        principal,
+        customer_id,
+        tab,
+        edit_contact=edit,
+        page=page,
+        flash=flash,
+        act=act,
+        act_row=row,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from custinfo.auth.models import User
@@ -68,3 +68,11 @@ def customer_briefs(session: Session, customer_ids: Collection[int]) -> dict[int
 def customer(session: Session, customer_id: int) -> Customer | None:
     """A customer by id regardless of scope (to check a request for it), or None."""
     return session.get(Customer, customer_id)
+
+
+def count_pending_for_customer(session: Session, customer_id: int, seen: ColumnElement[bool]) -> int:
+    """Pending requests for access to one customer that match the reader's predicate."""
+    stmt = select(func.count(AccessRequest.id)).where(
+        AccessRequest.status == "pending", AccessRequest.customer_id == customer_id, seen
+    )
+    return session.scalar(stmt) or 0

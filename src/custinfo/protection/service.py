@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from custinfo.auth.events import PermissionChanged
@@ -290,3 +291,9 @@ def reveal(session: Session, principal: Principal, customer_id: int, field: str)
             SensitiveFieldRead(customer_id=customer_id, fields=(field,), level=rule.level, purpose="reveal"),
         )
     return Revealed(customer_id, field, rule.level, text)
+
+
+def open_requests_for(session: Session, principal: Principal, customer_id: int) -> int:
+    """Pending access requests for one customer that the reader made or may decide (the 360 summary)."""
+    seen = or_(AccessRequest.requester_id == principal.user_id, approvable_requests(principal))
+    return repository.count_pending_for_customer(session, customer_id, seen)

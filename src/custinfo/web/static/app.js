@@ -45,4 +45,16 @@
       invalid.focus();
     }
   });
+
+  // A "select all" box ticks or clears every row box it names (bulk actions on the customer list).
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var name = box && box.getAttribute && box.getAttribute("data-check-all");
+    if (!name || !box.form) {
+      return;
+    }
+    box.form.querySelectorAll('input[type="checkbox"][name="' + name + '"]').forEach(function (row) {
+      row.checked = box.checked;
+    });
+  });
 })();
