@@ -337,7 +337,9 @@ def customer_tags(
     require(principal, Permission.CLASSIFICATION_READ)
     customers.ensure_visible(session, principal, customer_id)
     views = repository.assignments_of(session, customer_id, as_of)
-    return explain.attach(session, views, language, clear)
+    latest = repository.latest_evaluation(session, customer_id) if as_of is None else None
+    earlier = repository.earlier_evaluations(session, customer_id) if latest is not None else []
+    return explain.attach(session, views, language, clear, latest, earlier)
 
 
 def customer_tag_codes(session: Session, customer_ids: list[int]) -> dict[int, list[str]]:
