@@ -362,15 +362,22 @@ def members(
     return [(cid, name) for cid, name in rows], total
 
 
-def report(session: Session, principal: Principal, definition: dict[str, Any]) -> list[ReportCell]:
+def member_count(session: Session, tag_code: str, as_of: date | None) -> int:
+    """How many customers of the whole base carry a tag (now or at the end of `as_of`): a count, no names."""
+    instant = end_of_day(as_of) if as_of else None
+    stmt = select(func.count()).where(TagAssignment.tag_code == tag_code, _valid_at(instant))
+    return int(session.scalar(stmt) or 0)
+
+
+def report(session: Session, principal: Principal | None, definition: dict[str, Any]) -> list[ReportCell]:
     """Counts per level-1 × level-2 cell of the stored classification codes of customers in scope.
 
     Each run stores both halves beside the code, so `definition` (the version in force) is not
-    needed to split them; it stays in the signature for the callers.
+    needed to split them; it stays in the signature for the callers. No principal: the whole base.
     """
     state = ClassificationState
     stmt = select(state.level1, state.level2, func.count()).where(state.code.is_not(None))
-    if principal.role not in ALL_RECORDS_ROLES:  # join only when scope narrows
+    if principal is not None and principal.role not in ALL_RECORDS_ROLES:  # join only when scope narrows
         stmt = stmt.join(Customer, Customer.id == state.customer_id).where(customer_scope(principal))
     rows = session.execute(stmt.group_by(state.level1, state.level2))
     cells = [ReportCell(level1 or "—", level2 or "—", int(n)) for level1, level2, n in rows]

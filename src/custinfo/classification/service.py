@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from custinfo.auth.policy import Permission, Principal, require
+from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.classification import engine, explain, repository, rules, taxonomy
 from custinfo.classification.engine import Impact
 from custinfo.classification.governance.models import USAGE_KINDS
@@ -38,6 +38,7 @@ __all__ = [
     "classification_report",
     "code_filter",
     "codes_of",
+    "counts_whole_base",
     "create_tag",
     "current_class",
     "current_rule_set",
@@ -59,6 +60,7 @@ __all__ = [
     "run_incremental",
     "set_manual_tag",
     "tag_filter",
+    "tag_member_count",
     "tag_members",
     "validate_definition",
 ]
@@ -72,8 +74,15 @@ def categories(session: Session) -> list[TagCategory]:
     return taxonomy.categories(session)
 
 
+def counts_whole_base(principal: Principal) -> bool:
+    """Whether the principal's counts (tag sizes, the report) are of the whole base rather than its scope."""
+    return can(principal, Permission.CLASSIFICATION_COUNTS_ALL)
+
+
 def tag_sizes(session: Session, principal: Principal) -> dict[str, int]:
-    """Current members per tag among the customers the principal may see."""
+    """Current members per tag among the customers the principal may see (the whole base for marketing)."""
+    if counts_whole_base(principal):
+        return repository.open_counts(session)
     return repository.open_counts(session, principal=principal)
 
 
@@ -402,8 +411,15 @@ def tag_members(
     return repository.members(session, principal, tag_code, as_of, PageParams(page, size))
 
 
+def tag_member_count(session: Session, principal: Principal, tag_code: str, as_of: date | None = None) -> int:
+    """How many customers of the whole base carry the tag (a count without names, for marketing)."""
+    require(principal, Permission.CLASSIFICATION_COUNTS_ALL)
+    taxonomy.get_tag(session, tag_code)
+    return repository.member_count(session, tag_code, as_of)
+
+
 def classification_report(session: Session, principal: Principal) -> list[ReportCell]:
     """Customer counts per level-1 × level-2 cell of the classification code, within the caller's scope."""
     require(principal, Permission.CLASSIFICATION_READ)
     definition = repository.active_version(session).definition
-    return repository.report(session, principal, definition)
+    return repository.report(session, None if counts_whole_base(principal) else principal, definition)
