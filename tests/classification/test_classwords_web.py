@@ -60,7 +60,9 @@ def test_marketing_sees_counts_of_the_whole_base_without_names(signed_in: SignIn
     client = signed_in("marketing")
     catalogue = client.get("/classification/tags")
     assert catalogue.status_code == 200 and "人数按全部客户统计" in catalogue.text
-    size = catalogue.text.split('data-tag="value_high"')[1].split('class="text-end font-tabular tag-size">')[1]
+    size = catalogue.text.split('data-tag="value_high"')[1].split('class="text-end font-tabular tag-size">')[
+        1
+    ]
     assert size.startswith("2<")
     members = client.get("/classification/tags/value_high")
     assert members.status_code == 200 and 'id="counts-only"' in members.text

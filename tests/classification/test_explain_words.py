@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories import make_customer, make_order
 
+from custinfo.activity.models import EngagementEvent
 from custinfo.auth.policy import Principal
 from custinfo.classification import service
+from custinfo.classification.engine.products import product_lists
 from custinfo.classification.explain import holds, missed, value_label
 from custinfo.classification.models import ClassificationEvaluation
 
@@ -95,3 +97,35 @@ def test_the_incremental_run_refreshes_the_figures_too(session: Session) -> None
     view = _views(session, customer.id)["value_high"]
     assert view.explanation.startswith("年合作金额 600,000.00 元")
     assert [e.explanation for e in view.history] == ["年合作金额 500,000.00 元 ≥ 500,000.00 元 → 高价值"]
+
+
+def test_popular_and_new_products_come_from_the_orders(session: Session) -> None:
+    buyer = make_customer(session)
+    for days in (3, 10, 20, 40, 60):
+        make_order(
+            session, buyer, ordered_on=AS_OF - timedelta(days=days), product="自研网关", category="网关"
+        )
+    make_order(session, buyer, ordered_on=AS_OF - timedelta(days=400), product="老款网关", category="网关")
+    make_order(session, buyer, ordered_on=AS_OF - timedelta(days=10), product="新款面板", category="面板")
+    viewer = make_customer(session)
+    for product in ("自研网关", "自研网关", "自研网关", "新款面板", "新款面板", "老款网关"):
+        session.add(
+            EngagementEvent(
+                customer_id=viewer.id,
+                occurred_at=datetime(2026, 6, 29, 3, tzinfo=UTC),
+                event_type="product_view",
+                product=product,
+                category="网关",
+                is_new_product=False,
+            )
+        )
+    session.flush()
+    popular, new = product_lists(session, {"quarter_days": 90, "popular_top_n": 1}, AS_OF)
+    assert popular == ["自研网关"] and new == ["新款面板", "自研网关"]
+    service.run_full(session, as_of=AS_OF)
+    views = _views(session, viewer.id)
+    # ten products are popular by default: both products ordered lately count
+    assert views["browse_popular"].explanation == "近90天热门产品浏览次数 5 次 ≥ 3 次 → 关注热门产品"
+    assert views["browse_new"].explanation.startswith("近90天新品浏览次数 5 次")
+    service.run_incremental(session, viewer.id, as_of=AS_OF)  # the same lists for one customer
+    assert {"browse_popular", "browse_new"} <= set(_views(session, viewer.id))

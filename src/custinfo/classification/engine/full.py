@@ -38,6 +38,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 
 from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, Plan, build_plan, evaluation_table, materialise
+from custinfo.classification.engine.products import with_product_lists
 from custinfo.classification.engine.runs import finish_run, start_run
 from custinfo.classification.engine.sql import CreateTempTableAs, json_object, json_pairs
 from custinfo.classification.engine.tuning import tune_for_run
@@ -91,7 +92,8 @@ def run_full(
     begun = start_run(session, "full", trigger, as_of, actor, None)
     run, version, as_of = begun.run, begun.version, begun.as_of
     now = at or utcnow()
-    plan = build_plan(version.definition, begun.tags, as_of, version_id=version.id)
+    definition = with_product_lists(session, version.definition, as_of)
+    plan = build_plan(definition, begun.tags, as_of, version_id=version.id)
     conn = session.connection()
     before = repository.open_counts(session)
     tune_for_run(conn)

@@ -12,6 +12,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from custinfo.classification.engine.plan import Plan, cached_plan
+from custinfo.classification.engine.products import with_product_lists
 from custinfo.classification.engine.runs import finish_run, start_run
 from custinfo.classification.models import (
     ClassificationEvaluation,
@@ -54,7 +55,8 @@ def run_incremental(
     begun = start_run(session, "incremental", trigger, as_of, actor, customer_id)
     run, version, as_of = begun.run, begun.version, begun.as_of
     now = at or utcnow()
-    plan = cached_plan(version.id, version.definition, begun.tags, as_of)
+    definition = with_product_lists(session, version.definition, as_of)
+    plan = cached_plan(version.id, definition, begun.tags, as_of)
     row = _one_customer(session, plan, customer_id)
     stored = session.execute(
         select(

@@ -284,7 +284,9 @@ _plan_cache: dict[tuple[Any, ...], Plan] = {}
 
 def cached_plan(version_id: int, definition: dict[str, Any], tags: dict[str, TagInfo], as_of: date) -> Plan:
     """Plans for incremental runs are reused for the same version, tags and date (compiling costs ms)."""
-    key = (version_id, as_of, signature_prefix(version_id, tags))
+    params = definition.get("parameters", {})
+    lists = (tuple(params.get("popular_products") or ()), tuple(params.get("new_products") or ()))
+    key = (version_id, as_of, signature_prefix(version_id, tags), lists)
     plan = _plan_cache.get(key)
     if plan is None:
         if len(_plan_cache) > 32:
