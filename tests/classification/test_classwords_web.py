@@ -69,7 +69,7 @@ def test_marketing_sees_counts_of_the_whole_base_without_names(signed_in: SignIn
     assert "全部客户中共有 2 位" in members.text and "高价值" + "sales_east1" not in members.text
     report = client.get("/classification/report")
     assert report.status_code == 200 and "尚无分类数据" not in report.text
-    assert "人数按全部客户统计" in report.text
+    assert "全部客户，共 2 位" in report.text
     corrections = client.get("/classification/corrections")
     assert corrections.status_code == 200 and 'id="corrections-counts-only"' in corrections.text
 

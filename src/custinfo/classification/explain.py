@@ -364,16 +364,16 @@ def explain_rule(
 ) -> str:
     """The whole reason: the thresholds the dimension's earlier rules missed, the rule's own conditions, the tag.
 
-    `earlier` are the rules of the same dimension before this one (the first matching rule wins, so
-    this one applies because they did not); an earlier rule that still holds on the kept figures
-    (a figure the caller may not see) is left out rather than told wrongly.
+    `earlier` are the rules of the same dimension before this one; a fallback rule (`always`) applies
+    because they did not, so it names the thresholds each missed. An earlier rule whose outcome the
+    kept figures cannot tell is left out rather than told wrongly.
     """
     words = WORDS[lang]
     phrases: list[str] = []
     fallback = "always" in rule["when"]
-    for other in earlier:
+    for other in earlier if fallback else ():
         if holds(other["when"], features) is False:
-            phrases += missed(other["when"], features, lang, withheld, thresholds_only=not fallback)
+            phrases += missed(other["when"], features, lang, withheld)
     if not fallback or not phrases:
         phrases.append(condition_text(rule["when"], features, lang, withheld))
     unique = list(dict.fromkeys(phrases))
