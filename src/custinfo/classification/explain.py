@@ -315,31 +315,19 @@ def _negated(cond: dict[str, Any]) -> dict[str, Any]:
 
 
 def missed(
-    cond: dict[str, Any],
-    features: dict[str, Any],
-    lang: str,
-    withheld: Collection[str] = frozenset(),
-    thresholds_only: bool = False,
+    cond: dict[str, Any], features: dict[str, Any], lang: str, withheld: Collection[str] = frozenset()
 ) -> list[str]:
-    """Why a condition did not hold, as the thresholds it missed ("年合作金额 120,000.00 元 < 500,000.00 元").
-
-    `thresholds_only` leaves out text values ("地域等级为二线城市，不是一线城市" says nothing the tag does not).
-    """
+    """Why a condition did not hold, as the thresholds it missed ("年合作金额 120,000.00 元 < 500,000.00 元")."""
     if "always" in cond:
         return []
     if "all" in cond:
         return [
-            p
-            for c in cond["all"]
-            if holds(c, features) is False
-            for p in missed(c, features, lang, withheld, thresholds_only)
+            p for c in cond["all"] if holds(c, features) is False for p in missed(c, features, lang, withheld)
         ]
     if "any" in cond:
-        return [p for c in cond["any"] for p in missed(c, features, lang, withheld, thresholds_only)]
+        return [p for c in cond["any"] for p in missed(c, features, lang, withheld)]
     if "not" in cond:
-        return [] if thresholds_only else [condition_text(cond["not"], features, lang, withheld)]
-    if thresholds_only and FEATURES[cond["feature"]].type == "str":
-        return []
+        return [condition_text(cond["not"], features, lang, withheld)]
     if cond["op"] == "between":
         low, high = cond["value"]
         below = holds({**cond, "op": "<", "value": low}, features)

@@ -5,7 +5,8 @@ set names its own list in `popular_products`). New: products first ordered in th
 `new_product_days` (besides engagement events the source already flagged as new). Both are lists
 of the company's own products, computed once per run with two GROUP BYs over the orders, and bound
 into the evaluation as literals; an incremental run reuses them for the same day while no order was
-added (an edit of an old order's product is picked up by the next day's run).
+added (keyed on the highest order id: an edit of an old order's product, or an order rolled back
+and its id reused, is picked up by the next day's run or the next order).
 """
 
 from __future__ import annotations
@@ -61,6 +62,11 @@ def product_lists(session: Session, params: dict[str, Any], as_of: date) -> tupl
         _cache.clear()
     _cache[key] = (popular, new)
     return popular, new
+
+
+def forget() -> None:
+    """Drop the cached lists (tests: a rolled-back transaction lets SQLite hand out the same order ids again)."""
+    _cache.clear()
 
 
 def with_product_lists(session: Session, definition: dict[str, Any], as_of: date) -> dict[str, Any]:
