@@ -11,7 +11,7 @@ from tests.factories import make_customer, make_order
 
 from custinfo.activity.models import EngagementEvent
 from custinfo.auth.policy import Principal
-from custinfo.classification import service
+from custinfo.classification import explain, service
 from custinfo.classification.engine.products import product_lists
 from custinfo.classification.explain import holds, missed, value_label
 from custinfo.classification.models import ClassificationEvaluation
@@ -129,3 +129,12 @@ def test_popular_and_new_products_come_from_the_orders(session: Session) -> None
     assert views["browse_new"].explanation.startswith("近90天新品浏览次数 5 次")
     service.run_incremental(session, viewer.id, as_of=AS_OF)  # the same lists for one customer
     assert {"browse_popular", "browse_new"} <= set(_views(session, viewer.id))
+
+
+def test_a_rule_gone_from_its_version_is_told_without_its_id(session: Session) -> None:
+    customer = make_customer(session)
+    service.run_full(session, as_of=AS_OF)
+    view = service.customer_tags(session, STEWARD, customer.id)[0]
+    view.rule_id = "occupation.commerce_service_gone"
+    [told] = explain.attach(session, [view], "zh_CN")
+    assert told.explanation.startswith("给出此标签的规则已不在规则版本 v") and "_" not in told.explanation

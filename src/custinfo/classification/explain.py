@@ -96,7 +96,7 @@ WORDS = {
         "manual": "人工标记",
         "by": "，经",
         "inf": "∞（前期为零）",
-        "rule_missing": "规则 {rule} 已不在版本 v{version} 中",
+        "rule_missing": "给出此标签的规则已不在规则版本 v{version} 中 → {tag}",
         "is": "为",
         "is_not": "为{seen}，不是",
         "list_sep": "、",
@@ -123,7 +123,7 @@ WORDS = {
         "manual": "set manually",
         "by": ", by",
         "inf": "∞ (nothing before)",
-        "rule_missing": "rule {rule} is no longer in version v{version}",
+        "rule_missing": "the rule that gave this tag is no longer in rule set v{version} → {tag}",
         "is": " is ",
         "is_not": " is {seen}, not ",
         "list_sep": ", ",
@@ -410,9 +410,7 @@ def attach(
         rules = definitions.get(view.rule_set_version_id or 0, [])
         position = next((n for n, r in enumerate(rules) if r["id"] == view.rule_id), None)
         if position is None:
-            view.explanation = WORDS[lang]["rule_missing"].format(
-                rule=view.rule_id, version=view.rule_set_version
-            )
+            view.explanation = WORDS[lang]["rule_missing"].format(version=view.rule_set_version, tag=name)
             continue
         rule = rules[position]
         before = (
