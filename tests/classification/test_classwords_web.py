@@ -82,8 +82,9 @@ def test_a_sales_rep_still_sees_only_its_own_members(signed_in: SignIn, tagged: 
 
 def test_counts_of_the_whole_base_are_refused_to_other_roles(session: Session, tagged: int) -> None:
     sales = Principal(user_id=1, username="x", role="sales", department_id=None)
-    with pytest.raises(NotPermitted):
-        classification.tag_member_count(session, sales, "value_high")
+    assert not classification.members_as_counts(sales)
+    rows, total = classification.tag_members(session, sales, "value_high")
+    assert rows == [] and total == 0  # a sales rep without customers counts its own scope: none
     with pytest.raises(NotPermitted):
         quality.correction_counts(session, sales)
 
@@ -132,3 +133,17 @@ def test_the_api_keeps_the_figures_and_adds_the_sentence_and_history(
     assert high["explanation"] == "年合作金额 600,000.00 元 ≥ 500,000.00 元 → 高价值"
     assert high["evaluated_as_of"] == today.isoformat()
     assert [h["features"]["annual_amount"] for h in high["history"]] == [50_000_000]
+
+
+def test_the_api_gives_marketing_the_number_of_members_without_names(
+    client: TestClient, login: Callable[[str], dict[str, str]], tagged: int
+) -> None:
+    url = "/api/v1/tags/value_high/members"
+    assert client.get(url).status_code == 401
+    marketing = client.get(url, headers=login("marketing")).json()
+    assert marketing["total"] == 2 and marketing["items"] == [] and marketing["counts_only"] is True
+    sales = client.get(url, headers=login("sales_east1")).json()
+    assert sales["total"] == 1 and len(sales["items"]) == 1 and sales["counts_only"] is False
+    assert client.get("/api/v1/tags/nope/members", headers=login("marketing")).status_code == 404
+    report = client.get("/api/v1/classification/report", headers=login("marketing")).json()
+    assert sum(cell["customers"] for cell in report) == 2

@@ -31,6 +31,7 @@ class MembersOut(BaseModel):
     as_of: date | None
     total: int
     items: list[dict[str, Any]]
+    counts_only: bool = False  # the caller sees the whole base's number, not the customers (marketing)
 
 
 class VersionOut(BaseModel):

@@ -51,6 +51,7 @@ __all__ = [
     "list_filters",
     "list_runs",
     "list_tags",
+    "members_as_counts",
     "preview_for",
     "preview_rule_set",
     "publish_rule_set",
@@ -60,7 +61,6 @@ __all__ = [
     "run_incremental",
     "set_manual_tag",
     "tag_filter",
-    "tag_member_count",
     "tag_members",
     "validate_definition",
 ]
@@ -405,17 +405,21 @@ def tag_members(
     page: int = 1,
     size: int = 50,
 ) -> tuple[list[tuple[int, str]], int]:
-    """Customers in scope carrying the tag (now or on a past date): (id, name) pairs and the total."""
+    """Customers in scope carrying the tag (now or on a past date): (id, name) pairs and the total.
+
+    A role that reads no customer but counts the whole base (marketing) gets no names and the
+    whole base's number (`members_as_counts`).
+    """
     require(principal, Permission.CLASSIFICATION_READ)
     taxonomy.get_tag(session, tag_code)
+    if members_as_counts(principal):
+        return [], repository.member_count(session, tag_code, as_of)
     return repository.members(session, principal, tag_code, as_of, PageParams(page, size))
 
 
-def tag_member_count(session: Session, principal: Principal, tag_code: str, as_of: date | None = None) -> int:
-    """How many customers of the whole base carry the tag (a count without names, for marketing)."""
-    require(principal, Permission.CLASSIFICATION_COUNTS_ALL)
-    taxonomy.get_tag(session, tag_code)
-    return repository.member_count(session, tag_code, as_of)
+def members_as_counts(principal: Principal) -> bool:
+    """Whether the principal sees a tag's members as a number of the whole base, without names."""
+    return not can(principal, Permission.CUSTOMER_READ) and counts_whole_base(principal)
 
 
 def classification_report(session: Session, principal: Principal) -> list[ReportCell]:

@@ -134,12 +134,8 @@ def members(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
     """Customers carrying a tag, now or on a past date (标签成员); for marketing their number only."""
-    counts_only = not can(principal, Permission.CUSTOMER_READ) and classification.counts_whole_base(principal)
-    rows: list[tuple[int, str]] = []
-    if counts_only:
-        total = classification.tag_member_count(session, principal, code, as_of)
-    else:
-        rows, total = classification.tag_members(session, principal, code, as_of, page, PAGE_SIZE)
+    counts_only = classification.members_as_counts(principal)
+    rows, total = classification.tag_members(session, principal, code, as_of, page, PAGE_SIZE)
     classification.record_usage(session, code, "filter")
     return render(
         request,
