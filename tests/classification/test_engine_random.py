@@ -14,6 +14,7 @@ from tests.factories import make_contract, make_customer, make_interaction, make
 
 from custinfo.activity.models import EngagementEvent
 from custinfo.classification import engine, repository
+from custinfo.classification.engine.products import with_product_lists
 from custinfo.classification.models import ClassificationState, TagAssignment
 from custinfo.classification.taxonomy import tag_index
 from custinfo.customers.models import Customer
@@ -97,9 +98,10 @@ def test_incremental_equals_full(session: Session, specs: list[dict[str, Any]], 
         ids = [_build(session, spec) for spec in specs]
         version = repository.active_version(session)
         tags = tag_index(session)
-        full_plan = engine.build_plan(version.definition, tags, AS_OF)
+        definition = with_product_lists(session, version.definition, AS_OF)
+        full_plan = engine.build_plan(definition, tags, AS_OF)
         everyone = {r["customer_id"]: dict(r) for r in session.execute(full_plan.select).mappings()}
-        one_plan = engine.build_plan(version.definition, tags, AS_OF, one_customer=True)
+        one_plan = engine.build_plan(definition, tags, AS_OF, one_customer=True)
         for cid in ids:
             single = session.execute(one_plan.select, {"customer_id": cid}).mappings().one()
             assert dict(single) == everyone[cid]

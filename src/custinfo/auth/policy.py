@@ -63,6 +63,8 @@ class Permission(StrEnum):
     TAG_QUALITY_READ = "tag.quality.read"
     TAG_QUALITY_REVIEW = "tag.quality.review"
     JOBS_MANAGE = "jobs.manage"
+    # Counts of the whole customer base (tag sizes, the report), never a customer: marketing plans with them.
+    CLASSIFICATION_COUNTS_ALL = "classification.counts_all"
 
 
 _WRITERS = frozenset({"sales", "dept_head", "data_steward", "admin"})
@@ -102,6 +104,7 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.TAG_QUALITY_READ: frozenset({"dept_head", "data_steward", "admin", "auditor"}),
     Permission.TAG_QUALITY_REVIEW: frozenset({"data_steward"}),
     Permission.JOBS_MANAGE: frozenset({"admin"}),
+    Permission.CLASSIFICATION_COUNTS_ALL: frozenset({"marketing", "data_steward", "admin"}),
 }
 
 

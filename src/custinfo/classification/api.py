@@ -50,9 +50,12 @@ def tag_members(
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MembersOut:
-    """Customers in scope carrying the tag, now or on a past date."""
+    """Customers in scope carrying the tag, now or on a past date (marketing: the whole base's number, no names)."""
     rows, total = service.tag_members(session, principal, code, as_of, page, size)
-    return MembersOut(tag=code, as_of=as_of, total=total, items=[{"id": i, "name": n} for i, n in rows])
+    items = [{"id": i, "name": n} for i, n in rows]
+    return MembersOut(
+        tag=code, as_of=as_of, total=total, items=items, counts_only=service.members_as_counts(principal)
+    )
 
 
 @router.get("/rules", response_model=VersionOut)

@@ -466,11 +466,15 @@ def engagement_counts(w: Window) -> Any:
     """Per customer: product views in the engagement window, of new and of popular products."""
     events = engagement_table
     popular = [str(x) for x in w.params["popular_products"]] or [""]
+    new_products = [str(x) for x in w.params.get("new_products") or []]
+    is_new: ColumnElement[bool] = events.c.is_new_product.is_(True)
+    if new_products:  # products first ordered lately (engine.products), besides those the source flagged
+        is_new = or_(is_new, events.c.product.in_(new_products))
     return (
         select(
             events.c.customer_id,
             func.count().label("n"),
-            func.count(case((events.c.is_new_product.is_(True), 1))).label("new"),
+            func.count(case((is_new, 1))).label("new"),
             func.count(case((events.c.product.in_(popular), 1))).label("popular"),
         )
         .where(*_in_view_window(w))

@@ -128,6 +128,29 @@ class ClassificationState(Base):
     code: Mapped[str | None] = mapped_column(String(300), index=True)  # the customer list filters on it
     level1: Mapped[str | None] = mapped_column(String(300))
     level2: Mapped[str | None] = mapped_column(String(300))
+    # The latest evaluation's figures (every feature column any rule keeps, as of `as_of`), so a tag a
+    # later run confirmed is explained with what that run saw; `figures` is their fingerprint without
+    # the day counts (those advance daily by themselves: a new day alone is not a new evaluation).
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    figures: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[date | None] = mapped_column(Date)
+
+
+class ClassificationEvaluation(Base):
+    """An earlier evaluation of a customer: the figures a run saw before a later run replaced them.
+
+    Written set-based by the runs when they replace a customer's latest figures in
+    `classification_states`; the tag explanation lists them as its history.
+    """
+
+    __tablename__ = "classification_evaluations"
+    __table_args__ = (Index("ix_classification_evaluations_customer_id_as_of", "customer_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(BigId)  # no foreign key: see TagAssignment
+    run_id: Mapped[int | None] = mapped_column(BigId)
+    as_of: Mapped[date | None] = mapped_column(Date)
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ClassificationRun(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from custinfo.auth.policy import ALL_RECORDS_ROLES, Principal, customer_scope
 from custinfo.classification.governance.models import TagUsage
 from custinfo.classification.models import (
+    ClassificationEvaluation,
     ClassificationRun,
     ClassificationState,
     RuleSetVersion,
@@ -48,6 +49,17 @@ class AssignmentView:
     reason: str | None
     explanation: str = ""
     conditions: list[str] = field(default_factory=list)
+    evaluated_as_of: date | None = None  # the date of the figures told (the latest run that confirmed it)
+    history: list[EvaluationView] = field(default_factory=list)  # earlier figures, newest first
+
+
+@dataclass
+class EvaluationView:
+    """The figures one evaluation saw (as of a date) and, once explained, the reason they gave."""
+
+    as_of: date | None
+    features: dict[str, Any]
+    explanation: str = ""
 
 
 @dataclass(frozen=True)
@@ -201,6 +213,30 @@ def forget_customer(session: Session, customer_id: int) -> None:
     """Delete every assignment and the state of a customer (the customer has been deleted)."""
     session.execute(delete(TagAssignment).where(TagAssignment.customer_id == customer_id))
     session.execute(delete(ClassificationState).where(ClassificationState.customer_id == customer_id))
+    session.execute(
+        delete(ClassificationEvaluation).where(ClassificationEvaluation.customer_id == customer_id)
+    )
+
+
+def latest_evaluation(session: Session, customer_id: int) -> EvaluationView | None:
+    """The figures the latest run that re-evaluated the customer saw (None before any run kept them)."""
+    row = session.execute(
+        select(ClassificationState.as_of, ClassificationState.features).where(
+            ClassificationState.customer_id == customer_id, ClassificationState.features.is_not(None)
+        )
+    ).first()
+    return EvaluationView(row.as_of, dict(row.features)) if row is not None else None
+
+
+def earlier_evaluations(session: Session, customer_id: int, limit: int = 50) -> list[EvaluationView]:
+    """The customer's earlier evaluations (figures later runs replaced), newest first."""
+    rows = session.execute(
+        select(ClassificationEvaluation.as_of, ClassificationEvaluation.features)
+        .where(ClassificationEvaluation.customer_id == customer_id)
+        .order_by(ClassificationEvaluation.as_of.desc(), ClassificationEvaluation.id.desc())
+        .limit(limit)
+    )
+    return [EvaluationView(as_of, dict(features or {})) for as_of, features in rows]
 
 
 def require_customer(session: Session, customer_id: int) -> None:
@@ -326,15 +362,22 @@ def members(
     return [(cid, name) for cid, name in rows], total
 
 
-def report(session: Session, principal: Principal, definition: dict[str, Any]) -> list[ReportCell]:
+def member_count(session: Session, tag_code: str, as_of: date | None) -> int:
+    """How many customers of the whole base carry a tag (now or at the end of `as_of`): a count, no names."""
+    instant = end_of_day(as_of) if as_of else None
+    stmt = select(func.count()).where(TagAssignment.tag_code == tag_code, _valid_at(instant))
+    return int(session.scalar(stmt) or 0)
+
+
+def report(session: Session, principal: Principal | None, definition: dict[str, Any]) -> list[ReportCell]:
     """Counts per level-1 × level-2 cell of the stored classification codes of customers in scope.
 
     Each run stores both halves beside the code, so `definition` (the version in force) is not
-    needed to split them; it stays in the signature for the callers.
+    needed to split them; it stays in the signature for the callers. No principal: the whole base.
     """
     state = ClassificationState
     stmt = select(state.level1, state.level2, func.count()).where(state.code.is_not(None))
-    if principal.role not in ALL_RECORDS_ROLES:  # join only when scope narrows
+    if principal is not None and principal.role not in ALL_RECORDS_ROLES:  # join only when scope narrows
         stmt = stmt.join(Customer, Customer.id == state.customer_id).where(customer_scope(principal))
     rows = session.execute(stmt.group_by(state.level1, state.level2))
     cells = [ReportCell(level1 or "—", level2 or "—", int(n)) for level1, level2, n in rows]

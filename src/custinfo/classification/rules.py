@@ -122,6 +122,10 @@ def validate(definition: Any, tags: dict[str, TagInfo]) -> dict[str, Any]:
         value = params.get(key, [])
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
             errors.append(FieldError(f"parameters.{key}", "classification.string_list"))
+    for key, high in (("popular_top_n", 1000), ("new_product_days", 3660)):
+        value = params.get(key, 1)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+            errors.append(FieldError(f"parameters.{key}", "integer.range", {"min": 1, "max": high}))
     tiers = params.get("region_tiers", {})
     if not isinstance(tiers, dict) or not all(
         isinstance(v, list) and all(isinstance(x, str) and x for x in v) for v in tiers.values()

@@ -31,6 +31,7 @@ class MembersOut(BaseModel):
     as_of: date | None
     total: int
     items: list[dict[str, Any]]
+    counts_only: bool = False  # the caller sees the whole base's number, not the customers (marketing)
 
 
 class VersionOut(BaseModel):
@@ -155,6 +156,16 @@ class RunPage(BaseModel):
     total: int
 
 
+class EvaluationOut(BaseModel):
+    """An earlier evaluation of a tag: the figures it saw, as of when, and the reason they gave."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    as_of: date | None
+    features: dict[str, Any]
+    explanation: str
+
+
 class AssignmentOut(BaseModel):
     """A tag on a customer, with why."""
 
@@ -175,6 +186,8 @@ class AssignmentOut(BaseModel):
     assigned_by: str
     reason: str | None
     explanation: str
+    evaluated_as_of: date | None = None
+    history: list[EvaluationOut] = []
 
 
 class ReportCellOut(BaseModel):

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from custinfo.auth.policy import Permission, Principal, require
+from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.classification import engine, explain, repository, rules, taxonomy
 from custinfo.classification.engine import Impact
 from custinfo.classification.governance.models import USAGE_KINDS
@@ -38,6 +38,7 @@ __all__ = [
     "classification_report",
     "code_filter",
     "codes_of",
+    "counts_whole_base",
     "create_tag",
     "current_class",
     "current_rule_set",
@@ -50,6 +51,7 @@ __all__ = [
     "list_filters",
     "list_runs",
     "list_tags",
+    "members_as_counts",
     "preview_for",
     "preview_rule_set",
     "publish_rule_set",
@@ -72,8 +74,15 @@ def categories(session: Session) -> list[TagCategory]:
     return taxonomy.categories(session)
 
 
+def counts_whole_base(principal: Principal) -> bool:
+    """Whether the principal's counts (tag sizes, the report) are of the whole base rather than its scope."""
+    return can(principal, Permission.CLASSIFICATION_COUNTS_ALL)
+
+
 def tag_sizes(session: Session, principal: Principal) -> dict[str, int]:
-    """Current members per tag among the customers the principal may see."""
+    """Current members per tag among the customers the principal may see (the whole base for marketing)."""
+    if counts_whole_base(principal):
+        return repository.open_counts(session)
     return repository.open_counts(session, principal=principal)
 
 
@@ -337,7 +346,9 @@ def customer_tags(
     require(principal, Permission.CLASSIFICATION_READ)
     customers.ensure_visible(session, principal, customer_id)
     views = repository.assignments_of(session, customer_id, as_of)
-    return explain.attach(session, views, language, clear)
+    latest = repository.latest_evaluation(session, customer_id) if as_of is None else None
+    earlier = repository.earlier_evaluations(session, customer_id) if latest is not None else []
+    return explain.attach(session, views, language, clear, latest, earlier)
 
 
 def customer_tag_codes(session: Session, customer_ids: list[int]) -> dict[int, list[str]]:
@@ -394,14 +405,25 @@ def tag_members(
     page: int = 1,
     size: int = 50,
 ) -> tuple[list[tuple[int, str]], int]:
-    """Customers in scope carrying the tag (now or on a past date): (id, name) pairs and the total."""
+    """Customers in scope carrying the tag (now or on a past date): (id, name) pairs and the total.
+
+    A role that reads no customer but counts the whole base (marketing) gets no names and the
+    whole base's number (`members_as_counts`).
+    """
     require(principal, Permission.CLASSIFICATION_READ)
     taxonomy.get_tag(session, tag_code)
+    if members_as_counts(principal):
+        return [], repository.member_count(session, tag_code, as_of)
     return repository.members(session, principal, tag_code, as_of, PageParams(page, size))
+
+
+def members_as_counts(principal: Principal) -> bool:
+    """Whether the principal sees a tag's members as a number of the whole base, without names."""
+    return not can(principal, Permission.CUSTOMER_READ) and counts_whole_base(principal)
 
 
 def classification_report(session: Session, principal: Principal) -> list[ReportCell]:
     """Customer counts per level-1 × level-2 cell of the classification code, within the caller's scope."""
     require(principal, Permission.CLASSIFICATION_READ)
     definition = repository.active_version(session).definition
-    return repository.report(session, principal, definition)
+    return repository.report(session, None if counts_whole_base(principal) else principal, definition)

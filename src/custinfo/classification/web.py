@@ -68,6 +68,7 @@ def _catalogue_page(
     new_tag: FormState,
     status_code: int = 200,
     flash: str | None = None,
+    codes: bool = False,
 ) -> HTMLResponse:
     by_category: dict[str, list[Any]] = {}
     for tag in classification.list_tags(session):
@@ -79,10 +80,18 @@ def _catalogue_page(
         categories=classification.categories(session),
         by_category=by_category,
         sizes=classification.tag_sizes(session, principal),
+        whole_base=classification.counts_whole_base(principal),
         flash=flash,
         new_tag=new_tag,
+        can_show_codes=_may_see_codes(principal),
+        show_codes=codes and _may_see_codes(principal),
         **_nav(principal, session),
     )
+
+
+def _may_see_codes(principal: Principal) -> bool:
+    """Internal codes (tag code, dimension) are for those who write rules: the steward and the admin."""
+    return can(principal, Permission.CLASSIFICATION_RUN)
 
 
 @router.get(BASE, response_class=HTMLResponse)
@@ -93,11 +102,11 @@ def home() -> Response:
 
 @router.get(f"{BASE}/tags", response_class=HTMLResponse)
 def catalogue(
-    request: Request, session: DbSession, principal: WebUser, flash: str | None = None
+    request: Request, session: DbSession, principal: WebUser, flash: str | None = None, codes: bool = False
 ) -> HTMLResponse:
-    """Categories and their tags with current sizes (标签目录)."""
+    """Categories and their tags with current sizes (标签目录); `codes` adds the internal codes (steward, admin)."""
     require(principal, Permission.CLASSIFICATION_READ)
-    return _catalogue_page(request, session, principal, FormState(), flash=flash)
+    return _catalogue_page(request, session, principal, FormState(), flash=flash, codes=codes)
 
 
 @router.post(f"{BASE}/tags/propose", response_class=HTMLResponse)
@@ -124,7 +133,8 @@ def members(
     as_of: date | None = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> HTMLResponse:
-    """Customers carrying a tag, now or on a past date (标签成员)."""
+    """Customers carrying a tag, now or on a past date (标签成员); for marketing their number only."""
+    counts_only = classification.members_as_counts(principal)
     rows, total = classification.tag_members(session, principal, code, as_of, page, PAGE_SIZE)
     classification.record_usage(session, code, "filter")
     return render(
@@ -134,8 +144,10 @@ def members(
         rows=rows,
         total=total,
         page=page,
-        pages=page_count(total, PAGE_SIZE),
+        pages=0 if counts_only else page_count(total, PAGE_SIZE),
         as_of=as_of,
+        counts_only=counts_only,
+        show_codes=_may_see_codes(principal),
     )
 
 
@@ -487,6 +499,8 @@ def report(request: Request, session: DbSession, principal: WebUser) -> HTMLResp
         total=sum(grid.values()),
         row_totals={r: sum(n for (level1, _), n in grid.items() if level1 == r) for r in rows},
         chart_json=json.dumps(chart, ensure_ascii=False),
+        whole_base=classification.counts_whole_base(principal),
+        **_nav(principal, session),
     )
 
 
@@ -589,10 +603,21 @@ def corrections(
     status: str | None = None,
     flash: str | None = None,
 ) -> HTMLResponse:
-    """Reported wrong tags (纠错记录) and their resolutions."""
+    """Reported wrong tags (纠错记录) and their resolutions; for marketing their number per status only."""
+    if not quality.may_list_corrections(principal):
+        return render(
+            request,
+            "classification/corrections.html",
+            counts=quality.correction_counts(session, principal),
+            rows=[],
+            status=None,
+            **_nav(principal, session),
+        )
     return render(
         request,
         "classification/corrections.html",
+        counts=None,
+        **_nav(principal, session),
         rows=quality.list_corrections(session, principal, status or None),
         status=status,
         tags=_tags_by_code(session),

@@ -33,10 +33,16 @@ def classify(
     engine = open_database(load_settings())
     with unit_of_work(make_session_factory(engine), Actor.system("cli")) as session:
         if explain is not None:
-            table = Table("标签 tag", "原因 why", "自 since")
+            table = Table("标签 tag", "原因 why", "数据截至 figures as of", "自 since")
             for view in service.customer_tags(session, SYSTEM, explain, day):
+                why = "\n".join(
+                    [view.explanation, *(f"  {e.as_of or '—'}: {e.explanation}" for e in view.history)]
+                )
                 table.add_row(
-                    f"{view.name_zh} ({view.tag})", view.explanation, view.valid_from.date().isoformat()
+                    f"{view.name_zh} ({view.tag})",
+                    why,
+                    str(view.evaluated_as_of or "—"),
+                    view.valid_from.date().isoformat(),
                 )
             console.print(table)
             return

@@ -38,15 +38,22 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 
 from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, Plan, build_plan, evaluation_table, materialise
+from custinfo.classification.engine.products import with_product_lists
 from custinfo.classification.engine.runs import finish_run, start_run
 from custinfo.classification.engine.sql import CreateTempTableAs, json_object, json_pairs
 from custinfo.classification.engine.tuning import tune_for_run
-from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
+from custinfo.classification.models import (
+    ClassificationEvaluation,
+    ClassificationRun,
+    ClassificationState,
+    TagAssignment,
+)
 from custinfo.core.db import utcnow
 from custinfo.core.types import UTCDateTime
 
 assignments = cast_type(Table, TagAssignment.__table__)
 states = cast_type(Table, ClassificationState.__table__)
+evaluations = cast_type(Table, ClassificationEvaluation.__table__)
 CHANGED_TABLE = "ci_changed"
 DIFF_TABLE = "ci_diff"
 OPEN_TABLE = "ci_open"
@@ -55,7 +62,18 @@ CLOSED_INDEX = "ix_tag_assignments_closed_run_id"
 BULK_MIN_CUSTOMERS = 20_000
 BULK_ROWS_PER_CUSTOMER = 4
 MOVES_SAMPLE = 100
-STATE_COLUMNS = ["customer_id", "signature", "run_id", "code", "level1", "level2"]
+STATE_COLUMNS = [
+    "customer_id",
+    "signature",
+    "run_id",
+    "code",
+    "level1",
+    "level2",
+    "features",
+    "figures",
+    "as_of",
+]
+EVALUATION_COLUMNS = ["customer_id", "run_id", "as_of", "features"]
 
 
 def run_full(
@@ -74,7 +92,8 @@ def run_full(
     begun = start_run(session, "full", trigger, as_of, actor, None)
     run, version, as_of = begun.run, begun.version, begun.as_of
     now = at or utcnow()
-    plan = build_plan(version.definition, begun.tags, as_of, version_id=version.id)
+    definition = with_product_lists(session, version.definition, as_of)
+    plan = build_plan(definition, begun.tags, as_of, version_id=version.id)
     conn = session.connection()
     before = repository.open_counts(session)
     tune_for_run(conn)
@@ -128,7 +147,14 @@ def _evaluate_and_write(
             CHANGED_TABLE,
             select(ev.c.customer_id)
             .select_from(ev.outerjoin(states, states.c.customer_id == ev.c.customer_id))
-            .where(or_(states.c.signature.is_(None), states.c.signature != sig)),
+            .where(
+                or_(
+                    states.c.signature.is_(None),
+                    states.c.signature != sig,
+                    states.c.figures.is_(None),
+                    states.c.figures != plan.figures(ev),
+                )
+            ),
         )
     )
     conn.execute(text(f"CREATE UNIQUE INDEX ix_{CHANGED_TABLE}_customer_id ON {CHANGED_TABLE} (customer_id)"))
@@ -153,6 +179,7 @@ def _evaluate_and_write(
         _write_diff(conn, plan, src, run_id, version_id, as_of, now, bulk)
         tally = _tally(session, run_id, before, bulk)
         conn.execute(text(f"DROP TABLE {MOVED_TABLE}"))
+        _keep_earlier_figures(conn, plan, src)
         conn.execute(delete(states).where(states.c.customer_id.in_(select(src.c.customer_id))))
         conn.execute(
             insert(states).from_select(
@@ -164,6 +191,9 @@ def _evaluate_and_write(
                     plan.classification_code(src),
                     plan.level1(src),
                     plan.level2(src),
+                    plan.features_json(src),
+                    plan.figures(src),
+                    literal(as_of, Date),
                 ),
             )
         )
@@ -172,6 +202,18 @@ def _evaluate_and_write(
     conn.execute(text(f"DROP TABLE {CHANGED_TABLE}"))
     conn.execute(text(f"DROP TABLE {EVAL_TABLE}"))
     return int(total), tally
+
+
+def _keep_earlier_figures(conn: Any, plan: Plan, src: Any) -> None:
+    """Move the figures a run replaces (the customer's previous evaluation) to the history, set-based."""
+    conn.execute(
+        insert(evaluations).from_select(
+            EVALUATION_COLUMNS,
+            select(states.c.customer_id, states.c.run_id, states.c.as_of, states.c.features)
+            .join(src, src.c.customer_id == states.c.customer_id)
+            .where(states.c.features.is_not(None), states.c.figures != plan.figures(src)),
+        )
+    )
 
 
 def _tally(session: Session, run_id: int, before: dict[str, int], bulk: bool) -> Tally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,13 +12,20 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from custinfo.classification.engine.plan import Plan, cached_plan
+from custinfo.classification.engine.products import with_product_lists
 from custinfo.classification.engine.runs import finish_run, start_run
-from custinfo.classification.models import ClassificationRun, ClassificationState, TagAssignment
+from custinfo.classification.models import (
+    ClassificationEvaluation,
+    ClassificationRun,
+    ClassificationState,
+    TagAssignment,
+)
 from custinfo.core.db import utcnow
 from custinfo.customers.models import Customer
 
 assignments = cast_type(Table, TagAssignment.__table__)
 states = cast_type(Table, ClassificationState.__table__)
+evaluations = cast_type(Table, ClassificationEvaluation.__table__)
 
 
 def run_incremental(
@@ -47,9 +55,14 @@ def run_incremental(
     begun = start_run(session, "incremental", trigger, as_of, actor, customer_id)
     run, version, as_of = begun.run, begun.version, begun.as_of
     now = at or utcnow()
-    plan = cached_plan(version.id, version.definition, begun.tags, as_of)
+    definition = with_product_lists(session, version.definition, as_of)
+    plan = cached_plan(version.id, definition, begun.tags, as_of)
     row = _one_customer(session, plan, customer_id)
-    stored = session.scalar(select(states.c.signature).where(states.c.customer_id == customer_id))
+    stored = session.execute(
+        select(
+            states.c.signature, states.c.figures, states.c.features, states.c.as_of, states.c.run_id
+        ).where(states.c.customer_id == customer_id)
+    ).first()
     current = {
         r.tag_code: r.id
         for r in session.execute(
@@ -66,7 +79,8 @@ def run_incremental(
             tag = row[f"t_{n}"]
             if tag is not None:
                 wanted[tag] = (row[f"k_{n}"], slot)
-    unchanged = row is not None and stored == row["sig"]
+    unchanged = row is not None and stored is not None and stored.signature == row["sig"]
+    refresh = row is not None and not (unchanged and stored is not None and stored.figures == row["figs"])
     to_close = [] if unchanged else [rid for tag, rid in current.items() if tag not in wanted]
     if to_close:
         session.execute(
@@ -92,7 +106,16 @@ def run_incremental(
     ]
     if new_rows:
         session.execute(insert(assignments), new_rows)
-    if row is not None and not unchanged:
+    if row is not None and refresh:
+        if stored is not None and stored.features is not None and stored.figures != row["figs"]:
+            session.execute(
+                insert(evaluations).values(
+                    customer_id=customer_id,
+                    run_id=stored.run_id,
+                    as_of=stored.as_of,
+                    features=stored.features,
+                )
+            )
         session.execute(delete(states).where(states.c.customer_id == customer_id))
         session.execute(
             insert(states).values(
@@ -102,6 +125,9 @@ def run_incremental(
                 code=row["code"],
                 level1=row["level1"],
                 level2=row["level2"],
+                features=_figures(row["fjson"]),
+                figures=row["figs"],
+                as_of=as_of,
             )
         )
     run.customers = 1 if row is not None else 0
@@ -133,6 +159,11 @@ def _lock_customer(session: Session, customer_id: int) -> None:
 def _one_customer(session: Session, plan: Plan, customer_id: int) -> Any:
     """The evaluation row of one customer (the full run's SELECT, restricted to it)."""
     return session.execute(plan.select, {"customer_id": customer_id}).mappings().first()
+
+
+def _figures(value: Any) -> Any:
+    """The figures JSON as the database returned it (text on SQLite, parsed on PostgreSQL) as a dict."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _plain(value: Any) -> Any:

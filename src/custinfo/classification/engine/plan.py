@@ -31,12 +31,14 @@ from sqlalchemy import (
     true,
 )
 
-from custinfo.classification.engine.sql import CreateTempTableAs, text_format
+from custinfo.classification.engine.sql import CreateTempTableAs, json_object, json_pairs, text_format
 from custinfo.classification.features import COLUMN_FEATURES, FEATURES, feature_select
 from custinfo.classification.rules import TagInfo, slots, snapshot_columns
 
 EVAL_TABLE = "ci_eval"
 SIGNATURE_CHUNK = 90
+# Day and year counts advance by themselves every day; a new day alone is not a new evaluation.
+DRIFTING_TYPES = frozenset({"days", "years"})
 
 
 def _fen(value: Any) -> int:
@@ -137,6 +139,7 @@ class Plan:
     slots: list[str]
     slot_rules: dict[str, list[dict[str, Any]]]
     snapshot: dict[str, list[str]]  # slot → feature columns kept with its assignments
+    kept: list[str]  # every snapshot column of every slot: the latest evaluation's figures
     code: dict[str, Any]
     labels: dict[str, dict[str, str]]  # dimension → tag code → zh name (for the classification code)
     prefix: str
@@ -191,6 +194,19 @@ class Plan:
             joined = joined + part
         return func.nullif(func.substr(joined, len(sep) + 1), "")
 
+    def features_json(self, source: Any) -> Any:
+        """The latest evaluation's figures as one JSON object (every column any rule keeps)."""
+        return json_object(*json_pairs(self.kept, source))
+
+    def figures(self, source: Any) -> Any:
+        """A fingerprint of the figures without the drifting day/year counts ('' when none are kept)."""
+        names = [n for n in self.kept if FEATURES[n].type not in DRIFTING_TYPES]
+        out: Any = literal("", String)
+        for i in range(0, len(names), SIGNATURE_CHUNK):
+            chunk = [source.c[n] for n in names[i : i + SIGNATURE_CHUNK]]
+            out = out + text_format(literal("%s|" * len(chunk), String), *chunk)
+        return out
+
     def signature(self, source: Any) -> Any:
         """Prefix plus the matched rule position of every slot, each followed by a comma ("" for none)."""
         positions = [source.c[f"r_{n}"] for n in range(len(self.slots))]
@@ -241,6 +257,7 @@ def build_plan(
         slots=names,
         slot_rules=slot_rules,
         snapshot={s: snapshot_columns(slot_rules[s]) for s in names},
+        kept=snapshot_columns([r for s in names for r in slot_rules[s]]),
         code=definition.get("classification_code") or {},
         labels=labels,
         prefix=signature_prefix(version_id, tags),
@@ -256,6 +273,8 @@ def build_plan(
         plan.level1(inner).label("level1"),
         plan.level2(inner).label("level2"),
         plan.signature(inner).label("sig"),
+        plan.figures(inner).label("figs"),
+        plan.features_json(inner).label("fjson"),
     )
     return plan
 
@@ -265,7 +284,9 @@ _plan_cache: dict[tuple[Any, ...], Plan] = {}
 
 def cached_plan(version_id: int, definition: dict[str, Any], tags: dict[str, TagInfo], as_of: date) -> Plan:
     """Plans for incremental runs are reused for the same version, tags and date (compiling costs ms)."""
-    key = (version_id, as_of, signature_prefix(version_id, tags))
+    params = definition.get("parameters", {})
+    lists = (tuple(params.get("popular_products") or ()), tuple(params.get("new_products") or ()))
+    key = (version_id, as_of, signature_prefix(version_id, tags), lists)
     plan = _plan_cache.get(key)
     if plan is None:
         if len(_plan_cache) > 32:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from custinfo.classification import repository
 from custinfo.classification.engine.plan import EVAL_TABLE, build_plan, evaluation_table, materialise
+from custinfo.classification.engine.products import with_product_lists
 from custinfo.classification.features import today
 from custinfo.classification.models import TagAssignment
 from custinfo.classification.schemas import TagImpactOut
@@ -41,7 +42,7 @@ def preview(session: Session, definition: dict[str, Any], as_of: date | None = N
     """Evaluate a candidate definition for every customer without writing any assignment."""
     tags = tag_index(session)
     as_of = as_of or today(definition["parameters"])
-    plan = build_plan(definition, tags, as_of)
+    plan = build_plan(with_product_lists(session, definition, as_of), tags, as_of)
     conn = session.connection()
     materialise(conn, plan)
     ev = evaluation_table(plan)

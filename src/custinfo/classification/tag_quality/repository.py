@@ -162,6 +162,12 @@ def corrections_by_status(
     return counts
 
 
+def correction_counts(session: Session) -> dict[str, int]:
+    """Every correction per status (no customer, no reporter: counts only)."""
+    rows = session.execute(select(TagCorrection.status, func.count()).group_by(TagCorrection.status))
+    return {status: int(n) for status, n in rows}
+
+
 def customer_count(session: Session, principal: Principal) -> int:
     """Every customer in scope (the population of a flag tag)."""
     return int(session.scalar(select(func.count(Customer.id)).where(customer_scope(principal))) or 0)

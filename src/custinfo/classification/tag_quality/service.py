@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy.orm import Session
 
 from custinfo.auth.policies import corrections as correction_policy
-from custinfo.auth.policy import Permission, Principal, require
+from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.classification import service as classification
 from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import (
@@ -101,6 +101,17 @@ def list_corrections(
         require(principal, Permission.TAG_CORRECT)
     visible = correction_policy.visible_corrections(principal)
     return repository.corrections(session, visible, status, customer_id, limit)
+
+
+def may_list_corrections(principal: Principal) -> bool:
+    """Whether the principal may see the correction list (its own reports at least)."""
+    return correction_policy.sees_every_correction(principal) or can(principal, Permission.TAG_CORRECT)
+
+
+def correction_counts(session: Session, principal: Principal) -> dict[str, int]:
+    """Corrections of the whole base per status: counts only, for a role that sees no customer (marketing)."""
+    require(principal, Permission.CLASSIFICATION_COUNTS_ALL)
+    return repository.correction_counts(session)
 
 
 def may_resolve(principal: Principal) -> bool:
