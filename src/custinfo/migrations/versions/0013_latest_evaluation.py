@@ -1,6 +1,6 @@
 """latest evaluation per customer (figures a run confirmed) and the history of earlier ones
 
-Revision ID: 0013_product_categories
+Revision ID: 0013_latest_evaluation
 Revises: 0010_audit_mac
 Create Date: 2026-12-07
 
