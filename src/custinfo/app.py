@@ -35,6 +35,7 @@ from custinfo.auth.deps import language_of
 from custinfo.classification.api import router as classification_api
 from custinfo.classification.governance.api import router as governance_api
 from custinfo.config import Settings
+from custinfo.core import clock
 from custinfo.core.db import make_engine, make_session_factory
 from custinfo.core.errors import DomainError, FieldError, Invalid, MethodNotAllowed, NotFound, Unauthenticated
 from custinfo.core.fields import SIGNED_64, text_problem
@@ -417,6 +418,7 @@ def create_app(
     """
     settings = settings or Settings()
     crypto.configure(settings)
+    clock.use_zone(settings.timezone)
     audit_anchor.configure(settings)
     log_hygiene.install()
     engine = engine or make_engine(settings.effective_database_url)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from custinfo.core import clock
 from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, integer, text
 from custinfo.customers.fields import iso_date, money, past_date, vocab
 
@@ -13,6 +14,15 @@ ANY = frozenset({"*"})
 # A timestamp slightly ahead of the server clock is the client's clock drifting, not a future event.
 CLOCK_SKEW = timedelta(minutes=5)
 EVENT_TYPES = ("product_viewed", "new_product_viewed", "category_viewed")
+
+
+def _datetime_rule(value: str) -> str:
+    """Why a text is not a date-time: a day that does not exist (30 February), or its form."""
+    try:
+        iso_date(value[:10])
+    except RuleViolation as violation:
+        return "date.nonexistent" if violation.rule == "date.nonexistent" else "datetime.format"
+    return "datetime.format"
 
 
 def past_datetime(zone: str) -> Parser:
@@ -26,13 +36,13 @@ def past_datetime(zone: str) -> Parser:
             try:
                 parsed = datetime.fromisoformat(value)
             except ValueError:
-                raise RuleViolation("datetime.format") from None
+                raise RuleViolation(_datetime_rule(value)) from None
         else:
             raise RuleViolation("datetime.format")
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=local)
         parsed = parsed.astimezone(UTC)
-        if parsed > datetime.now(UTC) + CLOCK_SKEW:
+        if parsed > clock.now() + CLOCK_SKEW:
             raise RuleViolation("datetime.future")
         return parsed
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from custinfo.core import clock
 from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, integer, text
 from custinfo.customers import identifiers
 from custinfo.customers.vocabulary import load_default_vocabularies
@@ -40,7 +41,7 @@ def _wrap(function: Any) -> Parser:
 def past_date(value: Any) -> date:
     """An ISO date that is not in the future."""
     parsed = _wrap(identifiers.parse_iso_date)(value)
-    if parsed > date.today():
+    if parsed > clock.today():
         raise RuleViolation("date.future")
     return parsed
 

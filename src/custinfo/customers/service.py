@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from custinfo.audit import service as audit_service
 from custinfo.auth.policy import Permission, Principal, can, in_natural_scope, may_read_clear, require
 from custinfo.auth.service import User, get_user, user_by_username  # the owner is an auth account
+from custinfo.core import clock
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted, RateLimited
 from custinfo.core.fields import validate
 from custinfo.core.pagination import PageParams, PageRows
@@ -359,7 +360,7 @@ def update_contact(
     if cleaned.get("in_post") is None:
         cleaned.pop("in_post", None)
     if cleaned.get("in_post") is False and not cleaned.get("left_on") and contact.left_on is None:
-        cleaned["left_on"] = date.today()
+        cleaned["left_on"] = clock.today()
     if cleaned.get("in_post") is True:
         cleaned["left_on"] = None
     for key, value in cleaned.items():
