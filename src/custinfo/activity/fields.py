@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from custinfo.core import clock
-from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, integer, text
+from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, external_id, integer, text
 from custinfo.customers.fields import iso_date, money, past_date, vocab
 
 ANY = frozenset({"*"})
@@ -58,6 +58,7 @@ def event_type(value: Any) -> str:
 
 
 ORDER_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("external_id", external_id),
     FieldSpec("ordered_on", past_date, required_for=ANY),
     FieldSpec("amount", money, required_for=ANY),
     FieldSpec("product", text(200), required_for=ANY),
@@ -67,6 +68,7 @@ ORDER_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("external_id", external_id),
     FieldSpec("title", text(200)),
     FieldSpec("signed_on", past_date),
     FieldSpec("starts_on", iso_date),
@@ -80,6 +82,7 @@ CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
 def interaction_fields(zone: str) -> tuple[FieldSpec, ...]:
     """Interaction fields; `occurred_at` without an offset is local time in `zone`."""
     return (
+        FieldSpec("external_id", external_id),
         FieldSpec("kind", vocab("interaction_kind"), required_for=ANY),
         FieldSpec("channel", vocab("interaction_channel")),
         FieldSpec("occurred_at", past_datetime(zone), required_for=ANY),

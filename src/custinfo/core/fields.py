@@ -142,6 +142,17 @@ def integer(minimum: int, maximum: int) -> Parser:
     return parse
 
 
+_EXTERNAL_ID = re.compile(r"[!-~]{1,100}")
+
+
+def external_id(value: Any) -> str:
+    """Another system's id of a record: 1–100 visible ASCII characters, no spaces (unique per kind)."""
+    text_value = str(value)
+    if not _EXTERNAL_ID.fullmatch(text_value):
+        raise RuleViolation("external_id.format", max=100)
+    return text_value
+
+
 def boolean(value: Any) -> bool:
     """A yes/no parser accepting JSON booleans and form values."""
     if isinstance(value, bool):

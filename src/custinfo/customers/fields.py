@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from custinfo.core import clock
-from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, integer, text
+from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, external_id, integer, text
 from custinfo.customers import identifiers
 from custinfo.customers.vocabulary import load_default_vocabularies
 
@@ -69,6 +69,7 @@ def bank_account(value: Any) -> str:
 
 
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("external_id", external_id),
     FieldSpec("name", text(200), required_for=BOTH),
     FieldSpec("owner", text(64)),
     FieldSpec("source_channel", vocab("source_channel"), required_for=BOTH),

@@ -31,7 +31,7 @@ from custinfo.customers.vocabulary import company_size_band
 from custinfo.protection.events import SensitiveSearch
 from custinfo.protection.views import FieldView, view_for
 
-UNIQUE_IDENTIFIERS = ("credit_code", "id_number")
+UNIQUE_IDENTIFIERS = ("external_id", "credit_code", "id_number")
 MAX_SIZE = 200
 # Exact L3 look-ups per user (searches and duplicate checks together) unless the field catalogue's
 # `l3_lookups` sets {"limit": n, "window_minutes": m}: enough for a day's real work, far too few to
@@ -140,6 +140,15 @@ def get_customer(session: Session, principal: Principal, customer_id: int) -> Cu
 def ensure_visible(session: Session, principal: Principal, customer_id: int) -> None:
     """404 unless the customer exists and is in the principal's scope (the caller checked its own permission)."""
     repository.get_customer(session, principal, customer_id)
+
+
+def id_by_external_id(session: Session, principal: Principal, external_id: str) -> int:
+    """The id of the customer in scope with this external id (404 if none, or outside the scope)."""
+    found = repository.customer_id_with(session, "external_id", external_id)
+    if found is None:
+        raise NotFound("error.customer_not_found", id=external_id)
+    repository.get_customer(session, principal, found)
+    return found
 
 
 def ensure_writable(session: Session, principal: Principal, customer_id: int) -> None:
