@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from tests.factories import make_customer
+from tests.factories import DEFAULT_PASSWORD, make_customer
 
 from custinfo.activity.models import Contract, Interaction, Order
 from custinfo.core import clock
@@ -301,3 +302,33 @@ def test_customer_external_id_is_unique_validated_and_filterable(
         client.get(f"{API}/customers", params={"external_id": "SHOP-C-2"}, headers=headers).json()["items"]
         == []
     )
+
+
+def test_external_ids_are_shown_read_only_and_never_erased_by_a_form(
+    client: TestClient, session: Session, world: Any, token: Any, customers: dict[str, Customer]
+) -> None:
+    mine = customers["mine"]
+    made = client.post(f"{API}/orders", json=order_body(), headers=token("sales_east1"))
+    assert made.status_code == 201
+    client.cookies.clear()
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    data = {"csrf_token": csrf.group(1), "username": "sales_east1", "password": DEFAULT_PASSWORD, "next": ""}
+    assert client.post("/login", data=data, follow_redirects=False).status_code == 303
+    profile = client.get(f"/customers/{mine.id}").text
+    assert "SHOP-C-1" in profile and 'name="external_id"' not in profile
+    orders = client.get(f"/customers/{mine.id}?tab=orders").text
+    assert "WEB-1001" in orders and 'name="external_id"' not in orders
+    form = client.get(f"/customers/{mine.id}/edit").text
+    assert 'name="external_id"' not in form
+    values = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*?value="([^"]*)"', form))
+    for name, block in re.findall(r'<select[^>]*name="([a-z_]+)"(.*?)</select>', form, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected', block)
+        values[name] = chosen.group(1) if chosen else ""
+    values["region"] = "福州市"
+    saved = client.post(f"/customers/{mine.id}/edit", data=values, follow_redirects=False)
+    assert saved.status_code == 303, saved.text
+    session.expire_all()
+    stored = session.get(Customer, mine.id)
+    assert stored is not None and stored.region == "福州市" and stored.external_id == "SHOP-C-1"

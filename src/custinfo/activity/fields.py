@@ -58,7 +58,7 @@ def event_type(value: Any) -> str:
 
 
 ORDER_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("external_id", external_id),
+    FieldSpec("external_id", external_id, in_forms=False),
     FieldSpec("ordered_on", past_date, required_for=ANY),
     FieldSpec("amount", money, required_for=ANY),
     FieldSpec("product", text(200), required_for=ANY),
@@ -68,7 +68,7 @@ ORDER_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("external_id", external_id),
+    FieldSpec("external_id", external_id, in_forms=False),
     FieldSpec("title", text(200)),
     FieldSpec("signed_on", past_date),
     FieldSpec("starts_on", iso_date),
@@ -82,7 +82,7 @@ CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
 def interaction_fields(zone: str) -> tuple[FieldSpec, ...]:
     """Interaction fields; `occurred_at` without an offset is local time in `zone`."""
     return (
-        FieldSpec("external_id", external_id),
+        FieldSpec("external_id", external_id, in_forms=False),
         FieldSpec("kind", vocab("interaction_kind"), required_for=ANY),
         FieldSpec("channel", vocab("interaction_channel")),
         FieldSpec("occurred_at", past_datetime(zone), required_for=ANY),

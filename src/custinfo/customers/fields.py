@@ -69,7 +69,7 @@ def bank_account(value: Any) -> str:
 
 
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("external_id", external_id),
+    FieldSpec("external_id", external_id, in_forms=False),
     FieldSpec("name", text(200), required_for=BOTH),
     FieldSpec("owner", text(64)),
     FieldSpec("source_channel", vocab("source_channel"), required_for=BOTH),

@@ -68,7 +68,9 @@ def customer_form_sections(
 ) -> list[tuple[str, list[FormField]]]:
     """The inputs of the customer form for a kind, grouped in sections (without the `omitted` fields)."""
     specs = {
-        s.name: s for s in CUSTOMER_FIELDS if (s.kinds is None or kind in s.kinds) and s.name not in omitted
+        s.name: s
+        for s in CUSTOMER_FIELDS
+        if (s.kinds is None or kind in s.kinds) and s.name not in omitted and s.in_forms
     }
     if not with_owner:
         specs.pop("owner", None)
