@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from custinfo import defaults as shipped
-from custinfo import models  # noqa: F401 - registers every domain's tables, so all encrypted columns are known
+from custinfo.activity import models as activity_models
 from custinfo.core.db import Base
 from custinfo.core.errors import FieldError
+from custinfo.customers import models as customer_models
 from custinfo.protection.models import FieldCatalogueVersion
 from custinfo.security.encrypted import encrypted_columns
 
@@ -31,6 +32,8 @@ MAX_GRANT_DAYS = 90
 
 # Where each entity's fields are stored: L3 means "encrypted at rest", so only a column whose ORM
 # type encrypts it may be L3 (docs/decisions/0012-levels-and-encryption.md).
+# The models of every catalogued entity, so their tables (and encrypted columns) are on Base.metadata.
+CATALOGUED_MODELS = (customer_models, activity_models)
 ENTITY_TABLES = {
     "customer": "customers",
     "contact": "contacts",
