@@ -36,6 +36,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, P
         session.info["actor"] = Actor.system("test")
         sales = make_user(session, "sales_i", "sales", "华东销售部")
         make_user(session, "admin_i", "admin")
+        make_user(session, "auditor_i", "auditor")
         customer = make_customer(
             session, sales, kind="individual", name="周敏", id_number=ID_NUMBER, external_id="SHOP-C-7"
         )
@@ -122,6 +123,13 @@ def test_impossible_date_is_kept_and_named_and_reveal_and_levels(
         assert mobile.locator('option[value="L3"]').is_disabled()
         expect(mobile.locator("xpath=..")).to_contain_text("搜索")
         page.screenshot(path=str(SHOTS / "admin-field-levels-l3-reasons.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "admin-field-levels-top.png"))
+        # the auditor reads the levels without inputs (the reasons are for those who may change them)
+        sign_in(page, "auditor_i")
+        page.goto(f"{base}/field-levels")
+        expect(page.locator("body")).to_contain_text("L3")
+        assert page.locator("select").count() == 0
+        page.screenshot(path=str(SHOTS / "auditor-field-levels-top.png"))
         browser.close()
 
     engine = make_engine(f"sqlite:///{data_dir / 'i.db'}")
