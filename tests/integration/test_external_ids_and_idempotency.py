@@ -67,6 +67,9 @@ def test_a_retried_push_with_the_same_key_creates_one_order(
     assert count(session, Order) == 1
     assert first.json()["customer_id"] == customers["mine"].id
     assert first.json()["external_id"] == "WEB-1001"
+    # the kept answer is the resource as the API shows it (money as a two-place string, tags included)
+    assert client.get(f"{API}/orders/{first.json()['id']}", headers=headers).json() == first.json()
+    assert first.json()["amount"] == "1234.50"
 
 
 def test_the_same_key_with_another_body_is_refused_naming_the_header(
