@@ -36,6 +36,7 @@ from custinfo.auth.service import PasswordChangeRequired
 from custinfo.classification.api import router as classification_api
 from custinfo.classification.governance.api import router as governance_api
 from custinfo.config import Settings
+from custinfo.core import clock
 from custinfo.core.db import make_engine, make_session_factory
 from custinfo.core.errors import DomainError, FieldError, Invalid, MethodNotAllowed, NotFound, Unauthenticated
 from custinfo.core.fields import SIGNED_64, text_problem
@@ -420,6 +421,7 @@ def create_app(
     """
     settings = settings or Settings()
     crypto.configure(settings)
+    clock.use_zone(settings.timezone)
     audit_anchor.configure(settings)
     log_hygiene.install()
     engine = engine or make_engine(settings.effective_database_url)

@@ -5,6 +5,7 @@ from custinfo.audit import models as audit_models
 from custinfo.auth import models as auth_models
 from custinfo.classification import models as classification_models
 from custinfo.classification.governance import models as governance_models
+from custinfo.core import idempotency as idempotency_models
 from custinfo.core.db import Base
 from custinfo.customers import models as customer_models
 from custinfo.jobs import models as job_models
@@ -18,6 +19,7 @@ __all__ = [
     "classification_models",
     "customer_models",
     "governance_models",
+    "idempotency_models",
     "job_models",
     "protection_models",
 ]

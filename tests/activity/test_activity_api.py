@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from tests.factories import make_contract, make_customer, make_interaction, make_order
 
 from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
+from custinfo.core import clock
 from custinfo.customers.models import Customer
 
 API = "/api/v1"
-TOMORROW = (date.today() + timedelta(days=2)).isoformat()
+TOMORROW = (clock.today() + timedelta(days=2)).isoformat()
 
 
 @pytest.fixture
@@ -214,7 +215,8 @@ def test_order_invalid_input_names_every_field_and_saves_nothing(
         ("customer_id", "field.required")
     }
     bad_date = client.post(f"{API}/orders", json=order_body(mine, ordered_on="2026-02-30"), headers=headers)
-    assert rules(bad_date) == {("ordered_on", "date.format")}
+    assert rules(bad_date) == {("ordered_on", "date.nonexistent")}
+    assert bad_date.json()["errors"][0]["message"] == "Order date: no such date (e.g. 30 February)"
     unknown = client.post(f"{API}/orders", json={**order_body(mine), "colour": "red"}, headers=headers)
     assert rules(unknown) == {("colour", "field.unknown")}
     assert count(session, Order) == 0

@@ -254,7 +254,15 @@ def test_admin_changes_levels_as_new_versions(
     assert current["version"] == 1
     assert current["document"]["fields"]["customer"]["id_number"]["level"] == "L3"
     document = current["document"]
+    # mobile is stored in clear (searched, matched for duplicates): L3 is refused with the reason
     document["fields"]["customer"]["mobile"]["level"] = "L3"
+    refused = client.put(f"{API}/field-levels", json={"document": document, "reason": "x"}, headers=admin)
+    assert refused.status_code == 422
+    assert [(e["field"], e["rule"]) for e in refused.json()["errors"]] == [
+        ("fields.customer.mobile", "catalogue.l3_refused.search")
+    ]
+    document["fields"]["customer"]["mobile"]["level"] = "L2"
+    document["roles"]["sales"]["levels"]["L2"] = "masked"
     sales = token("sales_east1")
     assert (
         client.put(
@@ -281,9 +289,9 @@ def test_admin_changes_levels_as_new_versions(
     assert [(v["version"], v["author"], v["reason"]) for v in history][:1] == [
         (2, "admin", "手机号按敏感处理")
     ]
-    changes = [e for e in captured if isinstance(e, PermissionChanged)]
+    changes = [e for e in captured if isinstance(e, PermissionChanged) and e.what.startswith("field_level:")]
     assert [(e.what, e.before["level"], e.after["level"]) for e in changes] == [
-        ("field_level:customer.mobile", "L1", "L3")
+        ("field_level:customer.mobile", "L1", "L2")
     ]
 
     own = records["own"]

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from tests.factories import DEFAULT_PASSWORD
 
+from custinfo.core.db import utcnow
 from custinfo.customers.models import Customer
+from custinfo.protection.events import SensitiveFieldRead
+from custinfo.protection.models import AccessRequest
 
 from .conftest import Record
 
@@ -37,7 +41,9 @@ def test_360_page_masks_on_the_server_and_reveal_is_audited_per_role(
     assert page.status_code == 200
     assert own.id_number not in page.text and own.id_number[:6] + "********" + own.id_number[-4:] in page.text
     assert "张江路" not in page.text and "上海市浦东新区****" in page.text
-    assert f'hx-post="/customers/{own.individual}/reveal?field=id_number"' in page.text
+    # sales may not reveal L3: no button is offered (a direct call is still refused)
+    assert f'hx-post="/customers/{own.individual}/reveal?field=id_number"' not in page.text
+    assert "reveal-button" not in page.text
     denied = client.post(
         f"/customers/{own.individual}/reveal?field=id_number",
         headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
@@ -49,6 +55,10 @@ def test_360_page_masks_on_the_server_and_reveal_is_audited_per_role(
     assert own.id_number not in edit.text and own.id_number[-4:] + "<" not in edit.text
 
     csrf = _sign_in(client, "admin")
+    # admin may reveal L3: the button is offered, and only for the fields it masks
+    admin_page = client.get(f"/customers/{own.individual}").text
+    assert f'hx-post="/customers/{own.individual}/reveal?field=id_number"' in admin_page
+    assert 'reveal?field=name"' not in admin_page
     revealed = client.post(
         f"/customers/{own.individual}/reveal?field=id_number",
         headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
@@ -124,3 +134,33 @@ def test_field_level_page(client: TestClient, world: Any, records: dict[str, Rec
     assert "邮箱按重要处理" in client.get("/field-levels").text
     _sign_in(client, "sales_east1")
     assert client.get("/field-levels").status_code == 403
+
+
+def test_with_a_level_grant_the_list_logs_no_read_of_fields_it_does_not_show(
+    client: TestClient, world: Any, records: dict[str, Record], session: Session, captured: list[Any]
+) -> None:
+    own = records["own"]
+    session.add(
+        AccessRequest(
+            requester_id=world["sales_east1"].id,
+            target="level",
+            level="L3",
+            reason="核验",
+            days=1,
+            status="approved",
+            decided_at=utcnow(),
+            expires_at=utcnow() + timedelta(days=1),
+        )
+    )
+    session.commit()
+    _sign_in(client, "sales_east1")
+    captured.clear()
+    listing = client.get("/customers?size=50")
+    assert listing.status_code == 200
+    # the list shows no L3 column: opening it with an L3 grant reads (and logs) no L3 value
+    assert [e for e in captured if isinstance(e, SensitiveFieldRead) and e.level == "L3"] == []
+    assert own.id_number not in listing.text
+    page = client.get(f"/customers/{own.individual}").text
+    # with the grant the value is clear on the 360 page (logged), so there is nothing to reveal
+    assert own.id_number in page
+    assert any(isinstance(e, SensitiveFieldRead) and e.level == "L3" for e in captured)

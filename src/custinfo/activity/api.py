@@ -29,6 +29,7 @@ from custinfo.auth.deps import ApiPrincipal, DbSession, settings_of
 from custinfo.auth.policy import Principal
 from custinfo.classification import service as classification
 from custinfo.core.pagination import PageRows
+from custinfo.idempotent import Once
 from custinfo.protection.views import FieldView, present, view_for
 
 Tagged = TypeVar("Tagged", OrderOut, ContractOut, InteractionOut, EngagementOut)
@@ -101,6 +102,9 @@ router = APIRouter(tags=["activity"])
 CustomerQuery = Annotated[int | None, Query(description="Only records of this customer", ge=1)]
 PageQuery = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1")]
 SizeQuery = Annotated[int, Query(ge=1, le=200, description="Records per page, at most 200")]
+ExternalIdQuery = Annotated[
+    str | None, Query(description="Only the record with this external id", max_length=100)
+]
 VersionQuery = Annotated[int | None, Query(description="The version you read (required; stale → 409)")]
 
 
@@ -127,11 +131,14 @@ def list_orders(
     customer_id: CustomerQuery = None,
     date_from: Annotated[str | None, _from("order date")] = None,
     date_to: Annotated[str | None, _to("order date")] = None,
+    external_id: ExternalIdQuery = None,
     page: PageQuery = 1,
     size: SizeQuery = 20,
 ) -> OrderPage:
     """Orders of the customers in the caller's scope, newest first."""
-    found = service.list_orders(session, principal, customer_id, date_from, date_to, page, size)
+    found = service.list_orders(
+        session, principal, customer_id, date_from, date_to, page, size, external_id=external_id
+    )
     return _page(session, principal, found, "order", OrderOut, OrderPage, size, page)
 
 
@@ -153,10 +160,15 @@ def customer_orders(
 
 
 @router.post("/orders", response_model=OrderOut, status_code=201)
-def create_order(body: OrderIn, session: DbSession, principal: ApiPrincipal) -> OrderOut:
-    """Record an order of a customer in scope."""
-    order = service.create_order(session, principal, body.model_dump(exclude_unset=True))
-    return _shown(session, principal, "order", order, OrderOut)
+def create_order(body: OrderIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
+    """Record an order of a customer in scope (once per Idempotency-Key: a retried push adds nothing)."""
+
+    def create() -> OrderOut:
+        data = body.model_dump(exclude_unset=True)
+        order = service.create_order(session, principal, data)
+        return _shown(session, principal, "order", order, OrderOut)
+
+    return once.run(body, create)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
@@ -192,11 +204,14 @@ def list_contracts(
     customer_id: CustomerQuery = None,
     date_from: Annotated[str | None, _from("signing date")] = None,
     date_to: Annotated[str | None, _to("signing date")] = None,
+    external_id: ExternalIdQuery = None,
     page: PageQuery = 1,
     size: SizeQuery = 20,
 ) -> ContractPage:
     """Contracts of the customers in the caller's scope, latest signed first."""
-    found = service.list_contracts(session, principal, customer_id, date_from, date_to, page, size)
+    found = service.list_contracts(
+        session, principal, customer_id, date_from, date_to, page, size, external_id=external_id
+    )
     result = _page(session, principal, found, "contract", ContractOut, ContractPage, size, page)
     _with_renewals(session, principal, result.items)
     return result
@@ -222,10 +237,14 @@ def customer_contracts(
 
 
 @router.post("/contracts", response_model=ContractOut, status_code=201)
-def create_contract(body: ContractIn, session: DbSession, principal: ApiPrincipal) -> ContractOut:
-    """Record a contract of a customer in scope."""
-    contract = service.create_contract(session, principal, body.model_dump(exclude_unset=True))
-    return _contract_shown(session, principal, contract)
+def create_contract(body: ContractIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
+    """Record a contract of a customer in scope (once per Idempotency-Key)."""
+
+    def create() -> ContractOut:
+        contract = service.create_contract(session, principal, body.model_dump(exclude_unset=True))
+        return _contract_shown(session, principal, contract)
+
+    return once.run(body, create)
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractOut)
@@ -285,12 +304,21 @@ def list_interactions(
     customer_id: CustomerQuery = None,
     date_from: Annotated[str | None, _from("local date of occurred_at")] = None,
     date_to: Annotated[str | None, _to("local date of occurred_at")] = None,
+    external_id: ExternalIdQuery = None,
     page: PageQuery = 1,
     size: SizeQuery = 20,
 ) -> InteractionPage:
     """Interactions with the customers in the caller's scope, newest first."""
     found = service.list_interactions(
-        session, principal, _zone(request), customer_id, date_from, date_to, page, size
+        session,
+        principal,
+        _zone(request),
+        customer_id,
+        date_from,
+        date_to,
+        page,
+        size,
+        external_id=external_id,
     )
     return _page(session, principal, found, "interaction", InteractionOut, InteractionPage, size, page)
 
@@ -323,13 +351,16 @@ def customer_interactions(
 
 @router.post("/interactions", response_model=InteractionOut, status_code=201)
 def create_interaction(
-    body: InteractionIn, request: Request, session: DbSession, principal: ApiPrincipal
-) -> InteractionOut:
-    """Record a visit, call, consultation, complaint or after-sales contact."""
-    interaction = service.create_interaction(
-        session, principal, body.model_dump(exclude_unset=True), _zone(request)
-    )
-    return _shown(session, principal, "interaction", interaction, InteractionOut)
+    body: InteractionIn, request: Request, session: DbSession, principal: ApiPrincipal, once: Once
+) -> Any:
+    """Record a visit, call, consultation, complaint or after-sales contact (once per Idempotency-Key)."""
+
+    def create() -> InteractionOut:
+        data = body.model_dump(exclude_unset=True)
+        interaction = service.create_interaction(session, principal, data, _zone(request))
+        return _shown(session, principal, "interaction", interaction, InteractionOut)
+
+    return once.run(body, create)
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionOut)
@@ -381,9 +412,18 @@ def list_engagement(
 
 @router.post("/customers/{customer_id}/engagement", response_model=EngagementOut, status_code=201)
 def record_engagement(
-    customer_id: int, body: EngagementIn, request: Request, session: DbSession, principal: ApiPrincipal
-) -> EngagementOut:
-    """Append a browsing event; events are never changed or deleted."""
-    data = body.model_dump(exclude_unset=True)
-    event = service.record_engagement(session, principal, customer_id, data, _zone(request))
-    return _shown(session, principal, "engagement", event, EngagementOut)
+    customer_id: int,
+    body: EngagementIn,
+    request: Request,
+    session: DbSession,
+    principal: ApiPrincipal,
+    once: Once,
+) -> Any:
+    """Append a browsing event; events are never changed or deleted (once per Idempotency-Key)."""
+
+    def create() -> EngagementOut:
+        data = body.model_dump(exclude_unset=True)
+        event = service.record_engagement(session, principal, customer_id, data, _zone(request))
+        return _shown(session, principal, "engagement", event, EngagementOut)
+
+    return once.run(body, create)

@@ -6,13 +6,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, integer, text
+from custinfo.core import clock
+from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, external_id, integer, text
 from custinfo.customers.fields import iso_date, money, past_date, vocab
 
 ANY = frozenset({"*"})
 # A timestamp slightly ahead of the server clock is the client's clock drifting, not a future event.
 CLOCK_SKEW = timedelta(minutes=5)
 EVENT_TYPES = ("product_viewed", "new_product_viewed", "category_viewed")
+
+
+def _datetime_rule(value: str) -> str:
+    """Why a text is not a date-time: a day that does not exist (30 February), or its form."""
+    try:
+        iso_date(value[:10])
+    except RuleViolation as violation:
+        return "date.nonexistent" if violation.rule == "date.nonexistent" else "datetime.format"
+    return "datetime.format"
 
 
 def past_datetime(zone: str) -> Parser:
@@ -26,13 +36,13 @@ def past_datetime(zone: str) -> Parser:
             try:
                 parsed = datetime.fromisoformat(value)
             except ValueError:
-                raise RuleViolation("datetime.format") from None
+                raise RuleViolation(_datetime_rule(value)) from None
         else:
             raise RuleViolation("datetime.format")
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=local)
         parsed = parsed.astimezone(UTC)
-        if parsed > datetime.now(UTC) + CLOCK_SKEW:
+        if parsed > clock.now() + CLOCK_SKEW:
             raise RuleViolation("datetime.future")
         return parsed
 
@@ -48,6 +58,7 @@ def event_type(value: Any) -> str:
 
 
 ORDER_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("external_id", external_id, in_forms=False),
     FieldSpec("ordered_on", past_date, required_for=ANY),
     FieldSpec("amount", money, required_for=ANY),
     FieldSpec("product", text(200), required_for=ANY),
@@ -57,6 +68,7 @@ ORDER_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 CONTRACT_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("external_id", external_id, in_forms=False),
     FieldSpec("title", text(200)),
     FieldSpec("signed_on", past_date),
     FieldSpec("starts_on", iso_date),
@@ -81,6 +93,7 @@ TERMINATION_FIELDS: tuple[FieldSpec, ...] = (
 def interaction_fields(zone: str) -> tuple[FieldSpec, ...]:
     """Interaction fields; `occurred_at` without an offset is local time in `zone`."""
     return (
+        FieldSpec("external_id", external_id, in_forms=False),
         FieldSpec("kind", vocab("interaction_kind"), required_for=ANY),
         FieldSpec("channel", vocab("interaction_channel")),
         FieldSpec("occurred_at", past_datetime(zone), required_for=ANY),

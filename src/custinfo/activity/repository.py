@@ -36,6 +36,7 @@ class ActivityFilter:
     customer_id: int | None = None
     start: date | datetime | None = None
     end: date | datetime | None = None
+    external_id: str | None = None
 
 
 # The natural date of each kind of record: what `from`/`to` filter and lists sort on.
@@ -56,6 +57,8 @@ def _filtered(model: type[Row], principal: Principal, filters: ActivityFilter) -
     column = NATURAL_DATE[model]
     if filters.customer_id is not None:
         stmt = stmt.where(model.customer_id == filters.customer_id)
+    if filters.external_id is not None and model is not EngagementEvent:
+        stmt = stmt.where(getattr(model, "external_id") == filters.external_id)  # noqa: B009 - not on every Row
     if filters.start is not None:
         stmt = stmt.where(column >= filters.start)
     if filters.end is not None:
@@ -70,6 +73,16 @@ def list_rows(
     """One page (newest natural date first) and the match count, counted up to TOTAL_CAP."""
     newest_first = (NATURAL_DATE[model].desc().nulls_last(), model.id.desc())
     return fetch_page(session, _filtered(model, principal, filters), params, order_by=newest_first)
+
+
+def id_with_external_id(
+    session: Session, model: type[Order | Contract | Interaction], value: str, exclude_id: int | None
+) -> int | None:
+    """Id of any record of this kind (regardless of scope) with this external id."""
+    stmt = select(model.id).where(model.external_id == value)
+    if exclude_id is not None:
+        stmt = stmt.where(model.id != exclude_id)
+    return session.scalar(stmt.limit(1))
 
 
 def get_row(session: Session, model: type[Row], principal: Principal, row_id: int, detail_key: str) -> Row:

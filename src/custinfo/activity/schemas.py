@@ -33,6 +33,14 @@ AMOUNT_IN = (
 )
 AMOUNT_OUT = 'Yuan, decimal string with exactly two places, e.g. "1234.50"'
 PROVIDED_BY = "customer (provided actively by the customer) / system (collected passively from a system log)"
+EXTERNAL_ID_IN = (
+    "Your system's id of this record (1–100 visible ASCII characters, e.g. the web shop's order number); "
+    "unique per kind, else 409"
+)
+EXTERNAL_ID_OUT = "Another system's id of this record"
+CUSTOMER_EXTERNAL_ID = (
+    "On create, instead of customer_id: the customer's external_id (must be in your scope, else 404)"
+)
 VERSION_IN = "On update: the version you read (stale → 409)"
 VERSION_OUT = "Optimistic-locking version; send it back on update and delete"
 OCCURRED_AT_IN = (
@@ -48,6 +56,8 @@ class OrderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: int | None = Field(None, description=CUSTOMER_ID)
+    customer_external_id: Text = Field(None, description=CUSTOMER_EXTERNAL_ID)
+    external_id: Text = Field(None, description=EXTERNAL_ID_IN)
     ordered_on: Text = Field(
         None, description="Order date YYYY-MM-DD, not in the future", examples=["2026-01-15"]
     )
@@ -65,6 +75,7 @@ class OrderOut(CustomerClassified):
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(description="Order id")
+    external_id: str | None = Field(None, description=EXTERNAL_ID_OUT)
     customer_id: int = Field(description="The customer who ordered")
     ordered_on: date | None = Field(description="Order date")
     amount: MoneyOut | None = Field(description=AMOUNT_OUT)
@@ -89,6 +100,8 @@ class ContractIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: int | None = Field(None, description=CUSTOMER_ID)
+    customer_external_id: Text = Field(None, description=CUSTOMER_EXTERNAL_ID)
+    external_id: Text = Field(None, description=EXTERNAL_ID_IN)
     title: Text = Field(None, description="Contract title", examples=["2026 年度供货合同"])
     signed_on: Text = Field(
         None, description="Signing date YYYY-MM-DD, not in the future; required when active or renewed"
@@ -121,6 +134,7 @@ class ContractOut(CustomerClassified):
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(description="Contract id")
+    external_id: str | None = Field(None, description=EXTERNAL_ID_OUT)
     customer_id: int = Field(description="The contracting customer")
     title: str | None = Field(description="Contract title")
     signed_on: date | None = Field(description="Signing date")
@@ -170,6 +184,8 @@ class InteractionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: int | None = Field(None, description=CUSTOMER_ID)
+    customer_external_id: Text = Field(None, description=CUSTOMER_EXTERNAL_ID)
+    external_id: Text = Field(None, description=EXTERNAL_ID_IN)
     kind: Text = Field(None, description="visit / call / consultation / complaint / after_sales")
     channel: Text = Field(None, description="onsite / phone / online / email / wechat / app")
     occurred_at: Text = Field(None, description=OCCURRED_AT_IN, examples=["2026-03-01T14:30:00+08:00"])
@@ -186,6 +202,7 @@ class InteractionOut(CustomerClassified):
     model_config = ConfigDict(from_attributes=True)
 
     id: int = Field(description="Interaction id")
+    external_id: str | None = Field(None, description=EXTERNAL_ID_OUT)
     customer_id: int = Field(description="The customer contacted")
     kind: str | None = Field(description="visit / call / consultation / complaint / after_sales")
     channel: str | None = Field(description="onsite / phone / online / email / wechat / app")

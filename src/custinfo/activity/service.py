@@ -30,7 +30,7 @@ from custinfo.activity.models import Contract, ContractRenewal, EngagementEvent,
 from custinfo.activity.repository import ActivityFilter, Row, Summary
 from custinfo.auth.policy import Permission, Principal, require
 from custinfo.core.errors import Conflict, FieldError, Invalid
-from custinfo.core.fields import FieldSpec, RuleViolation, integer, validate
+from custinfo.core.fields import FieldSpec, RuleViolation, external_id, integer, validate
 from custinfo.core.pagination import PageParams, PageRows
 from custinfo.core.uow import record
 from custinfo.core.versioning import check_version
@@ -126,6 +126,7 @@ def _list(
     size: int,
     zone: str | None = None,
     customer_must_exist: bool = False,
+    external_id: str | None = None,
 ) -> PageRows[Row]:
     require(principal, Permission.CUSTOMER_READ)
     params = PageParams(page, size)
@@ -134,7 +135,7 @@ def _list(
     if customer_must_exist and customer_id is not None:
         customers.ensure_visible(session, principal, customer_id)
     start, end = _range(date_from, date_to, zone)
-    filters = ActivityFilter(customer_id=customer_id, start=start, end=end)
+    filters = ActivityFilter(customer_id=customer_id, start=start, end=end, external_id=external_id)
     return repository.list_rows(session, model, principal, filters, params)
 
 
@@ -147,10 +148,21 @@ def list_orders(
     page: int = 1,
     size: int = 20,
     customer_must_exist: bool = False,
+    external_id: str | None = None,
 ) -> PageRows[Order]:
     """Orders of the customers in scope, newest first; `from`/`to` bound `ordered_on` (inclusive)."""
     return _list(
-        session, principal, Order, customer_id, date_from, date_to, page, size, None, customer_must_exist
+        session,
+        principal,
+        Order,
+        customer_id,
+        date_from,
+        date_to,
+        page,
+        size,
+        None,
+        customer_must_exist,
+        external_id,
     )
 
 
@@ -163,10 +175,21 @@ def list_contracts(
     page: int = 1,
     size: int = 20,
     customer_must_exist: bool = False,
+    external_id: str | None = None,
 ) -> PageRows[Contract]:
     """Contracts of the customers in scope, latest signed first; `from`/`to` bound `signed_on`."""
     return _list(
-        session, principal, Contract, customer_id, date_from, date_to, page, size, None, customer_must_exist
+        session,
+        principal,
+        Contract,
+        customer_id,
+        date_from,
+        date_to,
+        page,
+        size,
+        None,
+        customer_must_exist,
+        external_id,
     )
 
 
@@ -180,6 +203,7 @@ def list_interactions(
     page: int = 1,
     size: int = 20,
     customer_must_exist: bool = False,
+    external_id: str | None = None,
 ) -> PageRows[Interaction]:
     """Interactions in scope, newest first; `from`/`to` are local dates in `zone` bounding `occurred_at`."""
     return _list(
@@ -193,6 +217,7 @@ def list_interactions(
         size,
         zone,
         customer_must_exist,
+        external_id,
     )
 
 
@@ -222,6 +247,15 @@ def _customer_id(
 ) -> tuple[int, list[FieldError]]:
     """The record's customer: required, a whole number, and in the caller's scope (else 404, not 422)."""
     raw = data.get("customer_id")
+    external = data.get("customer_external_id")
+    if not _blank(external):
+        try:
+            by_external = customers.id_by_external_id(session, principal, external_id(external))
+        except RuleViolation as violation:
+            return 0, [FieldError("customer_external_id", violation.rule, violation.params)]
+        if not _blank(raw) and str(raw).strip() != str(by_external):
+            return 0, [FieldError("customer_external_id", "external_id.other_customer")]
+        raw = by_external
     if _blank(raw):
         return 0, [FieldError("customer_id", "field.required")]
     try:
@@ -239,7 +273,7 @@ def _validated_new(
     customer_id, errors = _customer_id(session, principal, data)
     cleaned: dict[str, Any] = {}
     try:
-        cleaned = validate(specs, data, ignore=("customer_id", "version"))
+        cleaned = validate(specs, data, ignore=("customer_id", "customer_external_id", "version"))
     except Invalid as exc:
         errors = [*errors, *exc.errors]
     if errors:
@@ -257,9 +291,13 @@ def _validated_change(
     errors: list[FieldError] = []
     if data.get("customer_id") not in (None, current.customer_id):
         errors.append(FieldError("customer_id", "field.immutable"))
+    if not _blank(data.get("customer_external_id")):
+        errors.append(FieldError("customer_external_id", "field.immutable"))
     cleaned: dict[str, Any] = {}
     try:
-        cleaned = validate(specs, data, partial=True, ignore=("customer_id", "version"))
+        cleaned = validate(
+            specs, data, partial=True, ignore=("customer_id", "customer_external_id", "version")
+        )
     except Invalid as exc:
         errors.extend(exc.errors)
     reported = {error.field for error in errors}
@@ -271,6 +309,15 @@ def _validated_change(
     if errors:
         raise Invalid(errors)
     return cleaned
+
+
+def _check_external_id(
+    session: Session, model: type[Tracked], cleaned: Mapping[str, Any], exclude_id: int | None
+) -> None:
+    """409 naming the field when another record of this kind already has the external id."""
+    value = cleaned.get("external_id")
+    if value and repository.id_with_external_id(session, model, value, exclude_id) is not None:
+        raise Conflict("error.duplicate", errors=[FieldError("external_id", "field.duplicate")])
 
 
 def _apply(row: Order | Contract | Interaction, cleaned: Mapping[str, Any]) -> None:
@@ -323,6 +370,7 @@ def _create(
     customer_id, cleaned = _validated_new(session, principal, specs, data)
     if rules is not None:
         rules(cleaned)
+    _check_external_id(session, model, cleaned, None)
     row = model(customer_id=customer_id, **cleaned)
     session.add(row)
     session.flush()
@@ -348,6 +396,7 @@ def _update(
     cleaned = _validated_change(row, specs, data, not_null)
     if rules is not None:
         rules(row, cleaned)
+    _check_external_id(session, model, cleaned, row.id)
     _apply(row, cleaned)
     session.flush()
     return row

@@ -125,6 +125,7 @@ def activity_form_fields(tab: str, language: str, zone: str) -> list[FormField]:
     return [
         form_field(spec, language, "*", ACTIVITY_VOCABULARY.get(spec.name), ACTIVITY_LABELS.get(spec.name))
         for spec in ACTIVITY_TABS[tab].specs(zone)
+        if spec.in_forms
     ]
 
 

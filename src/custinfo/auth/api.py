@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -43,6 +43,7 @@ from custinfo.auth.service import (
 from custinfo.core.db import utcnow
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.uow import record
+from custinfo.idempotent import Once
 
 router = APIRouter(tags=["auth"])
 
@@ -221,10 +222,14 @@ def list_users(session: DbSession, principal: ApiPrincipal) -> list[UserOut]:
 
 
 @router.post("/users", response_model=UserCreated, status_code=201)
-def create_user(body: UserIn, session: DbSession, principal: ApiPrincipal) -> UserCreated:
+def create_user(body: UserIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
     """Admin: create an account; a person gets a one-time password (returned once unless you gave one)."""
-    user, generated = service.add_user(session, principal, body.model_dump())
-    return UserCreated(**user_out(user).model_dump(), one_time_password=generated)
+
+    def create() -> UserCreated:
+        user, generated = service.add_user(session, principal, body.model_dump())
+        return UserCreated(**user_out(user).model_dump(), one_time_password=generated)
+
+    return once.run(body, create)
 
 
 @router.get("/users/{user_id}", response_model=UserOut)
@@ -274,10 +279,14 @@ def list_tokens(user_id: int, session: DbSession, principal: ApiPrincipal) -> li
 
 
 @router.post("/users/{user_id}/tokens", response_model=ApiTokenIssued, status_code=201)
-def create_token(user_id: int, body: TokenIn, session: DbSession, principal: ApiPrincipal) -> ApiTokenIssued:
+def create_token(user_id: int, body: TokenIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
     """Admin: issue a scoped, expiring token for an integration account; `access_token` is shown only now."""
-    issued = service.issue_token(session, principal, user_id, body.model_dump())
-    return ApiTokenIssued(**token_out(issued.token).model_dump(), access_token=issued.secret)
+
+    def create() -> ApiTokenIssued:
+        issued = service.issue_token(session, principal, user_id, body.model_dump())
+        return ApiTokenIssued(**token_out(issued.token).model_dump(), access_token=issued.secret)
+
+    return once.run(body, create)
 
 
 @router.delete("/users/{user_id}/tokens/{token_id}", status_code=204)
@@ -322,10 +331,14 @@ def list_departments(session: DbSession, principal: ApiPrincipal) -> list[Depart
 
 
 @router.post("/departments", response_model=DepartmentOut, status_code=201)
-def create_department(body: DepartmentIn, session: DbSession, principal: ApiPrincipal) -> DepartmentOut:
+def create_department(body: DepartmentIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
     """Admin: create a department (unique name), optionally with its head."""
-    created = service.add_department(session, principal, body.name, body.head_id)
-    return _department_outs(session, [created])[0]
+
+    def create() -> DepartmentOut:
+        created = service.add_department(session, principal, body.name, body.head_id)
+        return _department_outs(session, [created])[0]
+
+    return once.run(body, create)
 
 
 @router.patch("/departments/{department_id}", response_model=DepartmentOut)

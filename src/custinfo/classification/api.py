@@ -6,7 +6,7 @@ Rule and tag changes are made only through governance (proposals and approval), 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -27,6 +27,7 @@ from custinfo.classification.schemas import (
     VersionOut,
     VersionSummaryOut,
 )
+from custinfo.idempotent import Once
 from custinfo.jobs import service as jobs
 from custinfo.jobs.schemas import JobRunOut
 from custinfo.protection.views import view_for
@@ -123,13 +124,17 @@ def get_run(run_id: int, session: DbSession, principal: ApiPrincipal) -> RunOut:
 
 @router.post("/classification/runs", response_model=JobRunOut, status_code=202)
 def start_run(
-    request: Request, session: DbSession, principal: ApiPrincipal, body: RunIn | None = None
-) -> JobRunOut:
+    request: Request, session: DbSession, principal: ApiPrincipal, once: Once, body: RunIn | None = None
+) -> Any:
     """Queue a re-tag of every customer (data steward, admin): a `classify` job; poll /jobs/runs/{id}."""
-    require(principal, Permission.CLASSIFICATION_RUN)
-    params = {"as_of": body.as_of} if body and body.as_of else {}
-    run = jobs.enqueue(session, "classify", params, principal.username)
-    return JobRunOut.of(run, language_of(request))
+
+    def create() -> JobRunOut:
+        require(principal, Permission.CLASSIFICATION_RUN)
+        params = {"as_of": body.as_of} if body and body.as_of else {}
+        run = jobs.enqueue(session, "classify", params, principal.username)
+        return JobRunOut.of(run, language_of(request))
+
+    return once.run(body, create, status=202)
 
 
 @router.get("/customers/{customer_id}/tags", response_model=list[AssignmentOut])

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from custinfo.config import Settings
+from custinfo.core import clock
 from custinfo.core.db import make_engine
 from custinfo.core.errors import DomainError
 from custinfo.core.problems import problem
@@ -57,8 +58,10 @@ def progress_bar(title: str, remaining: bool = False) -> Progress:
 
 
 def load_settings() -> Settings:
-    """Settings from the environment (CUSTINFO_*)."""
-    return Settings()
+    """Settings from the environment (CUSTINFO_*); local dates are judged in their time zone."""
+    settings = Settings()
+    clock.use_zone(settings.timezone)
+    return settings
 
 
 def safe_url(url: str) -> str:

@@ -36,6 +36,9 @@ class FieldSpec:
     kinds: frozenset[str] | None = None  # None: every kind
     required_for: frozenset[str] = frozenset()
     level: str = "L1"  # sensitivity level (一般 L1 / 重要 L2 / 敏感 L3); the field catalogue can override
+    # False: set by other systems through the API (external_id), shown read-only, never a form input
+    # (a form's blank would erase it)
+    in_forms: bool = True
 
 
 # C0 and C1 controls and DEL; tab, newline and carriage return only where a text may span lines.
@@ -140,6 +143,17 @@ def integer(minimum: int, maximum: int) -> Parser:
         return number
 
     return parse
+
+
+_EXTERNAL_ID = re.compile(r"[!-~]{1,100}")
+
+
+def external_id(value: Any) -> str:
+    """Another system's id of a record: 1–100 visible ASCII characters, no spaces (unique per kind)."""
+    text_value = str(value)
+    if not _EXTERNAL_ID.fullmatch(text_value):
+        raise RuleViolation("external_id.format", max=100)
+    return text_value
 
 
 def boolean(value: Any) -> bool:

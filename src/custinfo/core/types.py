@@ -13,6 +13,8 @@ from sqlalchemy import BigInteger, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from custinfo.core import clock
+
 CENT = Decimal("0.01")
 
 
@@ -109,7 +111,7 @@ def within(earliest: date, latest: date) -> Any:
 
 
 def _as_of_in_range(value: date) -> date:
-    latest = date.today() + AS_OF_HORIZON
+    latest = clock.today() + AS_OF_HORIZON
     if not EARLIEST_AS_OF <= value <= latest:
         raise PydanticCustomError(
             "date_range",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -22,6 +22,7 @@ from custinfo.customers.schemas import (
     ReassignIn,
     ReassignOut,
 )
+from custinfo.idempotent import Once
 from custinfo.protection.views import FieldView, present, present_values, view_for
 
 router = APIRouter(tags=["customers"])
@@ -42,6 +43,7 @@ def customer_out(
         tags, code = classification.current_class(view.session, c.id)
     values = dict(
         id=c.id,
+        external_id=c.external_id,
         kind=c.kind,
         name=c.name,
         owner=row.owner,
@@ -98,6 +100,9 @@ def list_customers(
     ] = None,
     industry: str | None = None,
     owner: Annotated[str | None, Query(description="Owner username")] = None,
+    external_id: Annotated[
+        str | None, Query(description="Only the customer with this external id", max_length=100)
+    ] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=200)] = 20,
     sort: Annotated[
@@ -110,7 +115,7 @@ def list_customers(
     ] = None,
 ) -> CustomerPage:
     """Customers in the caller's scope, newest first (or by `sort`); `total` is counted up to 100,000."""
-    filters = CustomerFilter(q=q, kind=kind, industry=industry, owner=owner)
+    filters = CustomerFilter(q=q, kind=kind, industry=industry, owner=owner, external_id=external_id)
     extra = classification.list_filters(session, tag, classification_code)
     rows, total, capped = service.list_customers(
         session, principal, filters, page, size, extra=extra, sort=sort
@@ -143,10 +148,14 @@ def reassign_customers(body: ReassignIn, session: DbSession, principal: ApiPrinc
 
 
 @router.post("/customers", response_model=CustomerOut, status_code=201)
-def create_customer(body: CustomerIn, session: DbSession, principal: ApiPrincipal) -> CustomerOut:
-    """Create an individual or company customer."""
-    row = service.create_customer(session, principal, body.model_dump(exclude_unset=True))
-    return customer_out(row, view_for(session, principal))
+def create_customer(body: CustomerIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
+    """Create an individual or company customer (once per Idempotency-Key)."""
+
+    def create() -> CustomerOut:
+        row = service.create_customer(session, principal, body.model_dump(exclude_unset=True))
+        return customer_out(row, view_for(session, principal))
+
+    return once.run(body, create)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
@@ -186,11 +195,17 @@ def list_contacts(customer_id: int, session: DbSession, principal: ApiPrincipal)
 
 
 @router.post("/customers/{customer_id}/contacts", response_model=ContactOut, status_code=201)
-def add_contact(customer_id: int, body: ContactIn, session: DbSession, principal: ApiPrincipal) -> ContactOut:
-    """Add a contact person to a company customer."""
-    contact = service.add_contact(session, principal, customer_id, body.model_dump(exclude_unset=True))
-    result: ContactOut = present(view_for(session, principal), "contact", contact, ContactOut)
-    return result
+def add_contact(
+    customer_id: int, body: ContactIn, session: DbSession, principal: ApiPrincipal, once: Once
+) -> Any:
+    """Add a contact person to a company customer (once per Idempotency-Key)."""
+
+    def create() -> ContactOut:
+        contact = service.add_contact(session, principal, customer_id, body.model_dump(exclude_unset=True))
+        result: ContactOut = present(view_for(session, principal), "contact", contact, ContactOut)
+        return result
+
+    return once.run(body, create)
 
 
 @router.patch("/customers/{customer_id}/contacts/{contact_id}", response_model=ContactOut)
@@ -225,14 +240,18 @@ def list_needs(customer_id: int, session: DbSession, principal: ApiPrincipal) ->
 
 
 @router.post("/customers/{customer_id}/needs", response_model=NeedOut, status_code=201)
-def add_need(customer_id: int, body: NeedIn, session: DbSession, principal: ApiPrincipal) -> NeedOut:
-    """Append a need; earlier entries are kept unchanged."""
-    entry = service.add_need(session, principal, customer_id, body.model_dump(exclude_unset=True))
-    result: NeedOut = present(view_for(session, principal), "need", entry, NeedOut)
-    result.customer_tags, result.customer_classification_code = classification.current_class(
-        session, customer_id
-    )
-    return result
+def add_need(customer_id: int, body: NeedIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
+    """Append a need; earlier entries are kept unchanged (once per Idempotency-Key)."""
+
+    def create() -> NeedOut:
+        entry = service.add_need(session, principal, customer_id, body.model_dump(exclude_unset=True))
+        result: NeedOut = present(view_for(session, principal), "need", entry, NeedOut)
+        result.customer_tags, result.customer_classification_code = classification.current_class(
+            session, customer_id
+        )
+        return result
+
+    return once.run(body, create)
 
 
 @router.get("/customers/{customer_id}/history", response_model=list[ChangeOut])

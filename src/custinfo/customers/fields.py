@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, integer, text
+from custinfo.core import clock
+from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, external_id, integer, text
 from custinfo.customers import identifiers
 from custinfo.customers.vocabulary import load_default_vocabularies
 
@@ -40,7 +41,7 @@ def _wrap(function: Any) -> Parser:
 def past_date(value: Any) -> date:
     """An ISO date that is not in the future."""
     parsed = _wrap(identifiers.parse_iso_date)(value)
-    if parsed > date.today():
+    if parsed > clock.today():
         raise RuleViolation("date.future")
     return parsed
 
@@ -68,6 +69,7 @@ def bank_account(value: Any) -> str:
 
 
 CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("external_id", external_id, in_forms=False),
     FieldSpec("name", text(200), required_for=BOTH),
     FieldSpec("owner", text(64)),
     FieldSpec("source_channel", vocab("source_channel"), required_for=BOTH),

@@ -16,6 +16,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from stdnum.iso7064 import mod_11_2
 
+from custinfo.core import clock
+
 __all__ = [
     "CREDIT_CODE_ALPHABET",
     "MONEY_MAX",
@@ -95,7 +97,7 @@ def validate_id_number(value: str) -> str:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidValue("id_number.birth_date") from None
-    if not _EARLIEST_BIRTH <= birth <= date.today():
+    if not _EARLIEST_BIRTH <= birth <= clock.today():
         raise InvalidValue("id_number.birth_date")
     if mod_11_2.calc_check_digit(number[:17]) != number[17]:
         raise InvalidValue("id_number.check_digit")
@@ -224,7 +226,8 @@ def parse_iso_date(value: str | date) -> date:
             try:
                 return date(int(match[1]), int(match[2]), int(match[3]))
             except ValueError:
-                break
+                # Well formed but no such day (30 February): say so, not "wrong format".
+                raise InvalidValue("date.nonexistent") from None
     raise InvalidValue("date.format")
 
 

@@ -40,6 +40,7 @@ class CustomerFilter:
     owner: str | None = None
     department_id: int | None = None
     exact_l3: str | None = None
+    external_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ def _filtered(principal: Principal, filters: CustomerFilter) -> Select[Customer]
         )
     if filters.department_id:
         stmt = stmt.where(Customer.department_id == filters.department_id)
+    if filters.external_id:
+        stmt = stmt.where(Customer.external_id == filters.external_id)
     return stmt
 
 

@@ -18,6 +18,11 @@ class CustomerIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    external_id: Text = Field(
+        None,
+        description="Your system's id of this customer (1–100 visible ASCII characters); unique, else 409",
+    )
+
     kind: Literal["individual", "company"] | None = Field(None, description="individual 个人 / company 企业")
     name: Text = Field(None, description="Name or full legal company name", examples=["王小明"])
     owner: Text = Field(None, description="Owner's username (defaults to the creating user)")
@@ -50,6 +55,7 @@ class CustomerOut(BaseModel):
     """A customer as the caller may see it."""
 
     id: int
+    external_id: str | None = Field(None, description="Another system's id of this customer")
     kind: str
     name: str | None
     owner: str | None

@@ -25,6 +25,7 @@ from custinfo.auth.policy import (
     require,
 )
 from custinfo.auth.service import User, get_user, user_by_username  # the owner is an auth account
+from custinfo.core import clock
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted, RateLimited
 from custinfo.core.fields import validate
 from custinfo.core.pagination import PageParams, PageRows
@@ -38,7 +39,7 @@ from custinfo.customers.vocabulary import company_size_band
 from custinfo.protection.events import SensitiveSearch
 from custinfo.protection.views import FieldView, view_for
 
-UNIQUE_IDENTIFIERS = ("credit_code", "id_number")
+UNIQUE_IDENTIFIERS = ("external_id", "credit_code", "id_number")
 MAX_SIZE = 200
 # Exact L3 look-ups per user (searches and duplicate checks together) unless the field catalogue's
 # `l3_lookups` sets {"limit": n, "window_minutes": m}: enough for a day's real work, far too few to
@@ -160,6 +161,15 @@ def get_customer(session: Session, principal: Principal, customer_id: int) -> Cu
 def ensure_visible(session: Session, principal: Principal, customer_id: int) -> None:
     """404 unless the customer exists and is in the principal's scope (the caller checked its own permission)."""
     repository.get_customer(session, principal, customer_id)
+
+
+def id_by_external_id(session: Session, principal: Principal, external_id: str) -> int:
+    """The id of the customer in scope with this external id (404 if none, or outside the scope)."""
+    found = repository.customer_id_with(session, "external_id", external_id)
+    if found is None:
+        raise NotFound("error.customer_not_found", id=external_id)
+    repository.get_customer(session, principal, found)
+    return found
 
 
 def ensure_writable(session: Session, principal: Principal, customer_id: int) -> None:
@@ -380,7 +390,7 @@ def update_contact(
     if cleaned.get("in_post") is None:
         cleaned.pop("in_post", None)
     if cleaned.get("in_post") is False and not cleaned.get("left_on") and contact.left_on is None:
-        cleaned["left_on"] = date.today()
+        cleaned["left_on"] = clock.today()
     if cleaned.get("in_post") is True:
         cleaned["left_on"] = None
     for key, value in cleaned.items():

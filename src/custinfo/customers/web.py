@@ -9,7 +9,7 @@ between forms and service calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Annotated, Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -73,7 +73,9 @@ def customer_form_sections(
 ) -> list[tuple[str, list[FormField]]]:
     """The inputs of the customer form for a kind, grouped in sections (without the `omitted` fields)."""
     specs = {
-        s.name: s for s in CUSTOMER_FIELDS if (s.kinds is None or kind in s.kinds) and s.name not in omitted
+        s.name: s
+        for s in CUSTOMER_FIELDS
+        if (s.kinds is None or kind in s.kinds) and s.name not in omitted and s.in_forms
     }
     if not with_owner:
         specs.pop("owner", None)
@@ -96,9 +98,16 @@ def _customer_data(kind: str, form: dict[str, str], principal: Principal) -> dic
 # --- list -----------------------------------------------------------------------------------------------
 
 
-def shown(session: Session, principal: Principal, row: CustomerRow) -> CustomerRow:
+# The columns the customer list displays: only these are read through the field view, so opening the
+# list with a grant logs no sensitive read of fields the list never shows.
+LIST_COLUMNS = ("id", "kind", "name", "region", "mobile", "industry", "updated_at", "version")
+
+
+def shown(
+    session: Session, principal: Principal, row: CustomerRow, only: Sequence[str] | None = None
+) -> CustomerRow:
     """The row with its customer as the field view lets the caller see it (masked values, never clear)."""
-    customer = shape_row(view_for(session, principal), "customer", row.customer)
+    customer = shape_row(view_for(session, principal), "customer", row.customer, only)
     return CustomerRow(cast(Customer, customer), row.owner, row.department)
 
 
@@ -138,7 +147,7 @@ def customer_list(
     response = render(
         request,
         template,
-        rows=[shown(session, principal, r) for r in rows],
+        rows=[shown(session, principal, r, LIST_COLUMNS) for r in rows],
         codes=classification.codes_of(session, [r.customer.id for r in rows]),
         filters={**asdict(filters), "tag": tag, "classification_code": classification_code},
         page=page,
@@ -366,7 +375,10 @@ def show_customer(
         "can_delete": can(principal, Permission.CUSTOMER_DELETE),
         "company_size": service.company_size(row.customer),
         "classification_code": classification.codes_of(session, [customer_id])[customer_id],
-        "masked_fields": getattr(row.customer, "masked", []),
+        # a reveal button only where the caller may use it (its role, or a grant)
+        "masked_fields": view_for(session, principal).revealable(
+            "customer", getattr(row.customer, "masked", [])
+        ),
         **extra,
         **tab_context(tab, TabRequest(request, session, principal, row, extra)),
     }

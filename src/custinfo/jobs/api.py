@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
 from custinfo.auth.deps import ApiPrincipal, DbSession, language_of, settings_of
+from custinfo.idempotent import Once
 from custinfo.jobs import service
 from custinfo.jobs.schemas import JobOut, JobRunIn, JobRunOut, JobRunPage
 
@@ -44,8 +45,17 @@ def get_run(run_id: int, request: Request, session: DbSession, principal: ApiPri
 
 @router.post("/jobs/{name}/runs", response_model=JobRunOut, status_code=202)
 def start_run(
-    name: str, request: Request, session: DbSession, principal: ApiPrincipal, body: JobRunIn | None = None
-) -> JobRunOut:
-    """Queue a run now; poll GET /jobs/runs/{id} for its progress."""
-    run = service.request_run(session, principal, name, body.params if body else None)
-    return JobRunOut.of(run, language_of(request))
+    name: str,
+    request: Request,
+    session: DbSession,
+    principal: ApiPrincipal,
+    once: Once,
+    body: JobRunIn | None = None,
+) -> Any:
+    """Queue a run now (once per Idempotency-Key); poll GET /jobs/runs/{id} for its progress."""
+
+    def create() -> JobRunOut:
+        run = service.request_run(session, principal, name, body.params if body else None)
+        return JobRunOut.of(run, language_of(request))
+
+    return once.run(body, create, status=202)

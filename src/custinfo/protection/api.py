@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
 from custinfo.auth.policy import Principal
+from custinfo.idempotent import Once
 from custinfo.protection import service
 from custinfo.protection.schemas import (
     AccessRequestIn,
@@ -25,9 +26,12 @@ router = APIRouter(tags=["protection"])
 
 
 @router.post("/access-requests", response_model=AccessRequestOut, status_code=201)
-def create_request(body: AccessRequestIn, session: DbSession, principal: ApiPrincipal) -> AccessRequestOut:
-    """Ask for clear access to a field level (L2/L3) or to a customer outside your scope."""
-    return request_out(service.create_request(session, principal, body.model_dump(exclude_unset=True)))
+def create_request(body: AccessRequestIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
+    """Ask for clear access to a field level (L2/L3) or to a customer outside your scope (once per key)."""
+    return once.run(
+        body,
+        lambda: request_out(service.create_request(session, principal, body.model_dump(exclude_unset=True))),
+    )
 
 
 @router.get("/access-requests", response_model=list[AccessRequestOut])

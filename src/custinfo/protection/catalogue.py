@@ -15,8 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from custinfo import defaults as shipped
+from custinfo.activity import models as activity_models
+from custinfo.core.db import Base
 from custinfo.core.errors import FieldError
+from custinfo.customers import models as customer_models
 from custinfo.protection.models import FieldCatalogueVersion
+from custinfo.security.encrypted import encrypted_columns
 
 LEVELS = ("L1", "L2", "L3")
 STATES = ("clear", "masked", "hidden")
@@ -25,6 +29,52 @@ ENTITIES = ("customer", "contact", "need", "order", "contract", "interaction", "
 # a "masked" value of these is dropped instead.
 UNMASKABLE_TYPES = frozenset({"money", "number", "flag", "date"})
 MAX_GRANT_DAYS = 90
+
+# Where each entity's fields are stored: L3 means "encrypted at rest", so only a column whose ORM
+# type encrypts it may be L3 (docs/decisions/0016-levels-and-encryption.md).
+# The models of every catalogued entity, so their tables (and encrypted columns) are on Base.metadata.
+CATALOGUED_MODELS = (customer_models, activity_models)
+ENTITY_TABLES = {
+    "customer": "customers",
+    "contact": "contacts",
+    "need": "need_entries",
+    "order": "orders",
+    "contract": "contracts",
+    "interaction": "interactions",
+    "engagement": "engagement_events",
+}
+# Why a field is kept in clear, and so cannot be raised to L3 (the reason shown with the refusal).
+SEARCHED = frozenset(
+    {
+        "customer.name",
+        "customer.nickname",
+        "customer.mobile",
+        "customer.email",
+        "customer.credit_code",
+        "customer.owner",
+        "customer.department",
+        "contact.name",
+        "contact.mobile",
+        "contact.email",
+    }
+)
+CLASSIFYING_ENTITIES = frozenset({"need", "order", "contract", "interaction", "engagement"})
+CLASSIFYING_CUSTOMER_FIELDS = frozenset(
+    {
+        "kind",
+        "region",
+        "industry",
+        "employee_count",
+        "revenue_band",
+        "customer_type",
+        "occupation",
+        "gender",
+        "source_channel",
+        "purpose",
+        "founded_on",
+        "legal_representative",
+    }
+)
 
 
 @cache
@@ -83,6 +133,27 @@ class Catalogue:
     def grant_days(self) -> int:
         """Default lifetime of a grant, in days."""
         return int(self.document.get("grant_days", 7))
+
+
+def encrypted_fields() -> frozenset[str]:
+    """ "entity.field" of every catalogued field whose column is encrypted at rest."""
+    by_table = {table: entity for entity, table in ENTITY_TABLES.items()}
+    return frozenset(
+        f"{by_table[table.name]}.{column.name}"
+        for table, column in encrypted_columns(list(Base.metadata.sorted_tables))
+        if table.name in by_table
+    )
+
+
+def l3_refusal(entity: str, name: str) -> str | None:
+    """Why this field cannot be L3 (a rule key naming the reason), or None when it is encrypted at rest."""
+    if f"{entity}.{name}" in encrypted_fields():
+        return None
+    if f"{entity}.{name}" in SEARCHED:
+        return "catalogue.l3_refused.search"
+    if entity in CLASSIFYING_ENTITIES or (entity == "customer" and name in CLASSIFYING_CUSTOMER_FIELDS):
+        return "catalogue.l3_refused.classification"
+    return "catalogue.l3_refused.clear_column"
 
 
 def current(session: Session) -> Catalogue:
@@ -173,6 +244,9 @@ def _field_problems(fields: Any) -> list[FieldError]:
                 errors.append(
                     FieldError(where, "catalogue.type_fixed", {"type": shipped[entity][name]["type"]})
                 )
+            elif spec["level"] == "L3" and (refusal := l3_refusal(entity, name)) is not None:
+                # L3 promises encryption at rest; a column stored in clear would only be masked.
+                errors.append(FieldError(where, refusal))
     for entity, specs in shipped.items():
         given = fields.get(entity)
         present: dict[str, Any] = given if isinstance(given, dict) else {}

@@ -161,6 +161,21 @@ class FieldView:
         rule = self.rule(entity, name)
         return rule is None or rule.state == "clear"
 
+    def may_reveal(self, entity: str, name: str) -> bool:
+        """Whether the principal may show this field in clear on demand (its role, or a grant)."""
+        rule = self.rule(entity, name)
+        if rule is None:
+            return False
+        return (
+            rule.state == "clear"
+            or rule.level in self.catalogue.reveal_levels(self.principal.role)
+            or rule.level in self.principal.granted_levels
+        )
+
+    def revealable(self, entity: str, names: Iterable[str]) -> list[str]:
+        """The fields among `names` the principal may reveal (the only ones offered a reveal button)."""
+        return [name for name in names if self.may_reveal(entity, name)]
+
     def unreadable(self, entity: str, names: Iterable[str]) -> list[str]:
         """The fields among `names` the principal may not see in clear."""
         rules = self.rules(entity)
@@ -233,8 +248,14 @@ def present_values(
     return _output(shaped, model)
 
 
-def shape_row(view: FieldView, entity: str, obj: Any) -> Shaped:
-    """Every mapped column of an ORM object, shaped (for templates: attribute and item access work)."""
+def shape_row(view: FieldView, entity: str, obj: Any, only: Iterable[str] | None = None) -> Shaped:
+    """Mapped columns of an ORM object (all, or `only` these), shaped for templates.
+
+    A page that shows a few columns passes `only`: a value never shown is never read, so a grant
+    does not log a sensitive read per row for fields the page does not display.
+    """
     names = [attr.key for attr in inspect(type(obj)).column_attrs if not attr.key.endswith("_bidx")]
+    if only is not None:
+        names = [name for name in names if name in set(only)]
     customer_id = obj.id if entity == "customer" else getattr(obj, "customer_id", None)
     return view.shape_object(entity, obj, names, customer_id)

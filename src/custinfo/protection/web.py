@@ -71,6 +71,13 @@ def _field_levels_page(
         status_code=status_code,
         catalogue=current,
         entities=[e for e in ENTITIES if current.fields(e)],
+        # fields stored in clear cannot be L3 (encrypted at rest): the option is off, the reason shown
+        l3_refusals={
+            f"{entity}.{name}": reason
+            for entity in ENTITIES
+            for name in current.fields(entity)
+            if (reason := catalogue.l3_refusal(entity, name)) is not None
+        },
         levels=LEVELS,
         roles=sorted(current.document.get("roles", {})),
         history=service.catalogue_history(session, principal),

@@ -26,6 +26,7 @@ from custinfo.classification.governance.schemas import (
     ReviseIn,
 )
 from custinfo.classification.tag_quality import service as quality
+from custinfo.idempotent import Once
 
 router = APIRouter(tags=["governance"])
 
@@ -58,10 +59,14 @@ def list_proposals(
 
 
 @router.post("/proposals", response_model=ProposalOut, status_code=201)
-def create_proposal(body: ProposalIn, session: DbSession, principal: ApiPrincipal) -> ProposalOut:
-    """Propose a new tag, a rule-set change (preview stored), a manual tag, or a re-activation."""
-    proposal = governance.propose(session, principal, body.kind, body.payload, body.reason, body.title)
-    return proposal_out(session, principal, proposal)
+def create_proposal(body: ProposalIn, session: DbSession, principal: ApiPrincipal, once: Once) -> Any:
+    """Propose a new tag, a rule-set change (preview stored), a manual tag, or a re-activation (once per key)."""
+
+    def create() -> ProposalOut:
+        proposal = governance.propose(session, principal, body.kind, body.payload, body.reason, body.title)
+        return proposal_out(session, principal, proposal)
+
+    return once.run(body, create)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut)
@@ -113,11 +118,20 @@ def comment(proposal_id: int, body: DecisionIn, session: DbSession, principal: A
     "/customers/{customer_id}/tags/{tag_code}/corrections", response_model=CorrectionOut, status_code=201
 )
 def report_correction(
-    customer_id: int, tag_code: str, body: CorrectionIn, session: DbSession, principal: ApiPrincipal
-) -> CorrectionOut:
-    """Mark a tag on a customer as wrong, with a reason."""
-    correction = quality.report_correction(session, principal, customer_id, tag_code, body.reason)
-    return CorrectionOut.model_validate(correction)
+    customer_id: int,
+    tag_code: str,
+    body: CorrectionIn,
+    session: DbSession,
+    principal: ApiPrincipal,
+    once: Once,
+) -> Any:
+    """Mark a tag on a customer as wrong, with a reason (once per Idempotency-Key)."""
+
+    def create() -> CorrectionOut:
+        correction = quality.report_correction(session, principal, customer_id, tag_code, body.reason)
+        return CorrectionOut.model_validate(correction)
+
+    return once.run(body, create)
 
 
 @router.get("/corrections", response_model=list[CorrectionOut])

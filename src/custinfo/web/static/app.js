@@ -25,10 +25,45 @@
     }
   });
 
+  // A date the browser cannot read (30 February, a half-typed day) reaches the form as an empty
+  // value, so the record would be saved without it: stop, keep what was typed, and say why.
+  function badDates(form) {
+    var found = [];
+    var inputs = form.querySelectorAll ? form.querySelectorAll("input[data-bad-date]") : [];
+    for (var i = 0; i < inputs.length; i++) {
+      var input = inputs[i];
+      var feedback = document.getElementById(input.id + "-bad-date");
+      if (input.validity && input.validity.badInput) {
+        found.push(input);
+        input.classList.add("is-invalid");
+        input.setAttribute("aria-invalid", "true");
+        if (!feedback) {
+          feedback = document.createElement("div");
+          feedback.className = "invalid-feedback d-block";
+          feedback.id = input.id + "-bad-date";
+          input.setAttribute("aria-describedby", feedback.id);
+          input.insertAdjacentElement("afterend", feedback);
+        }
+        feedback.textContent = input.getAttribute("data-bad-date");
+      } else if (feedback) {
+        feedback.remove();
+        input.classList.remove("is-invalid");
+      }
+    }
+    return found;
+  }
+
   document.addEventListener(
     "submit",
     function (event) {
       var form = event.target;
+      var bad = badDates(form);
+      if (bad.length) {
+        event.preventDefault();
+        event.stopImmediatePropagation();
+        bad[0].focus();
+        return;
+      }
       var question = form && form.getAttribute && form.getAttribute("data-confirm");
       if (question && !window.confirm(question)) {
         event.preventDefault();
