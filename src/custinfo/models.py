@@ -7,6 +7,7 @@ from custinfo.classification import models as classification_models
 from custinfo.classification.governance import models as governance_models
 from custinfo.core.db import Base
 from custinfo.customers import models as customer_models
+from custinfo.customers.vocabularies import models as vocabulary_models
 from custinfo.jobs import models as job_models
 from custinfo.protection import models as protection_models
 
@@ -20,4 +21,5 @@ __all__ = [
     "governance_models",
     "job_models",
     "protection_models",
+    "vocabulary_models",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from custinfo.core.errors import FieldError, Invalid
 
@@ -167,3 +167,208 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[tuple[
     """Fields whose value differs between two definitions: (field as before, new value)."""
     new = {f.name: f.value for f in editable_fields(after)}
     return [(f, new[f.name]) for f in editable_fields(before) if f.name in new and new[f.name] != f.value]
+
+
+# --- the readable diff of two definitions -----------------------------------------------------------
+
+
+class Words(Protocol):
+    """How the readable diff names things: every label comes from the caller (language, vocabularies)."""
+
+    def t(self, key: str, **params: Any) -> str:
+        """A translated text."""
+        ...
+
+    def parameter(self, key: str) -> str:
+        """The label of a rule-set parameter."""
+        ...
+
+    def feature(self, name: str) -> str:
+        """The label of a feature."""
+        ...
+
+    def tag(self, code: str) -> str:
+        """The name of a tag."""
+        ...
+
+    def dimension(self, code: str) -> str:
+        """The name of a dimension."""
+        ...
+
+    def value(self, feature: str, value: Any) -> str:
+        """A condition value (or a parameter list item) shown by its label."""
+        ...
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One line of the readable diff: what changed (kind, item) and the old and new values, in words."""
+
+    kind: str  # parameter_changed | code_changed | rule_added | rule_removed | rule_changed | rule_moved
+    item: str
+    before: str
+    after: str
+
+
+SYMBOLS = {"==": "=", "!=": "≠", "<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+LIST_PARAMETER_FEATURES = {"online_channels": "channel", "offline_channels": "channel"}
+
+
+def _number_text(value: Any) -> str:
+    number = Decimal(str(value))
+    places = _places(str(value))
+    return f"{number:,.{places}f}"
+
+
+def _value_text(value: Any, words: Words, feature: str = "", key: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return words.t("config.yes" if value else "config.no")
+    if isinstance(value, list):
+        return "、".join(_value_text(v, words, feature, key) for v in value) or "—"
+    if isinstance(value, dict):
+        return "；".join(
+            f"{words.value(key, k)}: {_value_text(v, words, feature, key)}" for k, v in value.items()
+        )
+    if _is_number(value) and not isinstance(value, str | bool):
+        return _number_text(value)
+    if isinstance(value, str) and feature:
+        return words.value(feature, value)
+    if isinstance(value, str) and _is_number(value) and key:
+        return _number_text(value)
+    return words.value(LIST_PARAMETER_FEATURES.get(key, key), value) if key else str(value)
+
+
+def condition_text(node: Any, words: Words) -> str:
+    """A condition in words: "年合作金额 ≥ 500,000.00", "(a 且 b)", "非 (…)"."""
+    if not isinstance(node, dict):
+        return "—"
+    if node.get("always"):
+        return words.t("config.cond.always")
+    for key in ("all", "any"):
+        if isinstance(node.get(key), list):
+            joined = words.t(f"config.cond.{key}").join(condition_text(c, words) for c in node[key])
+            return f"({joined})" if len(node[key]) > 1 else joined
+    if "not" in node:
+        return words.t("config.cond.not", cond=condition_text(node["not"], words))
+    name, op, value = str(node.get("feature", "")), node.get("op"), node.get("value")
+    label = words.feature(name)
+    if op in SYMBOLS:
+        shown = _number_text(value) if _is_number(value) else _value_text(value, words, name)
+        return f"{label} {SYMBOLS[op]} {shown}"
+    if op == "between" and isinstance(value, list) and len(value) == 2:
+        lo, hi = (_number_text(v) if _is_number(v) else str(v) for v in value)
+        return words.t("config.cond.between", feature=label, lo=lo, hi=hi)
+    if op in ("in", "not_in", "is_null", "not_null"):
+        return words.t(f"config.cond.{op}", feature=label, values=_value_text(value, words, name))
+    return label
+
+
+def _code_text(code: Any, words: Words) -> tuple[str, str, str]:
+    code = code if isinstance(code, dict) else {}
+    level1 = "、".join(words.dimension(d) for d in code.get("level1", [])) or "—"
+    level2 = "、".join(words.dimension(d) for d in code.get("level2", [])) or "—"
+    return level1, level2, str(code.get("separator", "-"))
+
+
+def _leaf_rows(rule_id: str, tag: str, before: Any, after: Any, words: Words) -> list[DiffRow] | None:
+    """Value-only changes of one rule, one row per changed condition; None when its shape changed."""
+    old, new = _conditions(before, ""), _conditions(after, "")
+    if [(p, c.get("feature"), c.get("op")) for p, c in old] != [
+        (p, c.get("feature"), c.get("op")) for p, c in new
+    ]:
+        return None
+    rows = []
+    for (_path, a), (_same, b) in zip(old, new, strict=True):
+        if a.get("value") != b.get("value"):
+            feature = str(a.get("feature", ""))
+            op = a.get("op")
+            what = f"{words.tag(tag)} · {words.feature(feature)} {SYMBOLS.get(str(op), words.t('config.op.' + str(op)))}"
+            rows.append(
+                DiffRow(
+                    "rule_changed",
+                    what,
+                    _condition_value(a, words),
+                    _condition_value(b, words),
+                )
+            )
+    return rows
+
+
+def _condition_value(cond: dict[str, Any], words: Words) -> str:
+    value, feature = cond.get("value"), str(cond.get("feature", ""))
+    if cond.get("op") == "between" and isinstance(value, list) and len(value) == 2:
+        return " – ".join(_number_text(v) if _is_number(v) else str(v) for v in value)
+    return _number_text(value) if _is_number(value) else _value_text(value, words, feature)
+
+
+def describe_changes(a: dict[str, Any], b: dict[str, Any], words: Words) -> list[DiffRow]:
+    """What changed from definition a to b as rows of words: parameter by label, old → new, values by label."""
+    rows: list[DiffRow] = []
+    pa, pb = a.get("parameters") or {}, b.get("parameters") or {}
+    for key in [*pa, *(k for k in pb if k not in pa)]:
+        if pa.get(key) != pb.get(key):
+            rows.append(
+                DiffRow(
+                    "parameter_changed",
+                    words.parameter(key),
+                    _value_text(pa.get(key), words, key=key),
+                    _value_text(pb.get(key), words, key=key),
+                )
+            )
+    if (a.get("classification_code") or {}) != (b.get("classification_code") or {}):
+        before, after = (
+            _code_text(a.get("classification_code"), words),
+            _code_text(b.get("classification_code"), words),
+        )
+        for n, part in enumerate(("level1", "level2", "separator")):
+            if before[n] != after[n]:
+                rows.append(DiffRow("code_changed", words.t(f"config.code.{part}"), before[n], after[n]))
+    ra = {str(r.get("id")): r for r in a.get("rules") or []}
+    rb = {str(r.get("id")): r for r in b.get("rules") or []}
+    for rule_id, rule in ra.items():
+        if rule_id not in rb:
+            rows.append(
+                DiffRow(
+                    "rule_removed",
+                    words.tag(str(rule.get("tag"))),
+                    condition_text(rule.get("when"), words),
+                    "—",
+                )
+            )
+    order_a = [rid for rid in ra if rid in rb]
+    order_b = [rid for rid in rb if rid in ra]
+    for rule_id, rule in rb.items():
+        tag = str(rule.get("tag"))
+        if rule_id not in ra:
+            rows.append(DiffRow("rule_added", words.tag(tag), "—", condition_text(rule.get("when"), words)))
+            continue
+        old = ra[rule_id]
+        if old != rule:
+            leaves = (
+                _leaf_rows(rule_id, tag, old.get("when"), rule.get("when"), words)
+                if old.get("tag") == tag
+                else None
+            )
+            if leaves is None:
+                rows.append(
+                    DiffRow(
+                        "rule_changed",
+                        words.tag(tag),
+                        f"{condition_text(old.get('when'), words)} → {words.tag(str(old.get('tag')))}",
+                        f"{condition_text(rule.get('when'), words)} → {words.tag(tag)}",
+                    )
+                )
+            else:
+                rows.extend(leaves)
+        elif order_a.index(rule_id) != order_b.index(rule_id):
+            rows.append(
+                DiffRow(
+                    "rule_moved",
+                    f"{words.tag(tag)} · {condition_text(rule.get('when'), words)}",
+                    words.t("config.position", n=order_a.index(rule_id) + 1),
+                    words.t("config.position", n=order_b.index(rule_id) + 1),
+                )
+            )
+    return rows

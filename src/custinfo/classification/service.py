@@ -44,6 +44,7 @@ __all__ = [
     "customer_tag_codes",
     "customer_tags",
     "diff_versions",
+    "dimensions",
     "get_run",
     "get_tag",
     "get_version",
@@ -70,6 +71,11 @@ __all__ = [
 def categories(session: Session) -> list[TagCategory]:
     """Tag categories in display order."""
     return taxonomy.categories(session)
+
+
+def dimensions(session: Session) -> list[taxonomy.Dimension]:
+    """Dimensions (mutually exclusive tag sets) with their names, in taxonomy order."""
+    return taxonomy.dimensions(session)
 
 
 def tag_sizes(session: Session, principal: Principal) -> dict[str, int]:

@@ -21,12 +21,15 @@ from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import editor
 from custinfo.classification import service as classification
+from custinfo.classification.features import FEATURES
 from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import Proposal
 from custinfo.classification.tag_quality import service as quality
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
+from custinfo.core.i18n import translate
 from custinfo.core.jsonable import jsonable
 from custinfo.core.pagination import page_count
+from custinfo.customers.vocabulary import current_vocabularies
 from custinfo.customers.web import show_customer
 from custinfo.jobs import service as jobs
 from custinfo.protection.views import view_for
@@ -56,6 +59,67 @@ def _nav(principal: Principal, session: Session) -> dict[str, Any]:
         "can_read_proposals": governance.can_read(session, principal),
         "can_manage_settings": can(principal, Permission.USER_MANAGE),
     }
+
+
+# Rule features and list parameters whose values are codes of a vocabulary (shown by its labels).
+VALUE_VOCABULARIES = {
+    "gender": "gender",
+    "occupation": "occupation",
+    "industry": "industry",
+    "customer_type": "customer_type",
+    "core_need": "core_need",
+    "channel": "interaction_channel",
+}
+
+
+class Words:
+    """The readable diff's labels in one language: parameters, features, tags, dimensions, values."""
+
+    def __init__(self, session: Session, language: str) -> None:
+        self.language = language
+        self.en = language.lower().startswith("en")
+        self.tags = _tags_by_code(session)
+        self.dimensions = {d.code: d for d in classification.dimensions(session)}
+        self.vocabularies = current_vocabularies()
+
+    def t(self, key: str, **params: Any) -> str:
+        """A translated text."""
+        return translate(key, self.language, **params)
+
+    def _or(self, key: str, fallback: str) -> str:
+        text = self.t(key)
+        return fallback if text == key else text
+
+    def parameter(self, key: str) -> str:
+        """The label of a rule-set parameter."""
+        return self._or(f"gov.param.{key}", self._or(f"config.param.{key}", key))
+
+    def feature(self, name: str) -> str:
+        """The label of a feature."""
+        feature = FEATURES.get(name)
+        if feature is None:
+            return name
+        return feature.label_en if self.en else feature.label_zh
+
+    def tag(self, code: str) -> str:
+        """The name of a tag."""
+        tag = self.tags.get(code)
+        return code if tag is None else (tag.name_en if self.en else tag.name_zh)
+
+    def dimension(self, code: str) -> str:
+        """The name of a dimension."""
+        dimension = self.dimensions.get(code)
+        return code if dimension is None else (dimension.name_en if self.en else dimension.name_zh)
+
+    def value(self, feature: str, value: Any) -> str:
+        """A value by its label (vocabulary term, customer kind, region tier); other text as it is."""
+        text = str(value)
+        if feature == "kind":
+            return self._or(f"kind.{text}", text)
+        if feature in ("region_tier", "region_tiers"):
+            return self._or(f"config.region_tier.{text}", text)
+        vocabulary = self.vocabularies.get(VALUE_VOCABULARIES.get(feature, ""))
+        return vocabulary.label(text, self.language) if vocabulary else text
 
 
 # --- tag catalogue ----------------------------------------------------------------------------------
@@ -220,7 +284,9 @@ def rule_preview(request: Request, session: DbSession, principal: WebUser, form:
         return _editor_page(request, session, principal, state, 422)
     context = {
         "impact": impact,
-        "changes": editor.changed_fields(current.definition, candidate),
+        "changes": editor.describe_changes(
+            current.definition, candidate, Words(session, language_of(request))
+        ),
         "tags": _tags_by_code(session),
         "state": FormState(values=dict(form)),
     }
@@ -275,7 +341,9 @@ def versions(
     by_number = {v.number: v for v in rows}
     diff = None
     if a is not None and b is not None and a in by_number and b in by_number:
-        diff = [jsonable(c) for c in classification.diff_versions(session, by_number[a].id, by_number[b].id)]
+        diff = editor.describe_changes(
+            by_number[a].definition, by_number[b].definition, Words(session, language_of(request))
+        )
     return render(
         request,
         "classification/versions.html",
@@ -344,7 +412,8 @@ def _proposal_page(
     definition_changes: list[Any] = []
     if proposal.kind == "rule_change":
         base = classification.current_rule_set(session).definition
-        definition_changes = editor.changed_fields(base, proposal.payload["definition"])
+        words = Words(session, language_of(request))
+        definition_changes = editor.describe_changes(base, proposal.payload["definition"], words)
     is_proposer = proposal.proposed_by == principal.username
     return render(
         request,
@@ -683,3 +752,80 @@ def propose_manual(
     if is_fragment_for(request, TAB_TARGET):
         return _tags_tab(request, session, principal, customer_id, flash="manual_proposed")
     return see_other(f"/customers/{customer_id}?tab=tags&flash=manual_proposed")
+
+
+# --- classification code dimensions (settings area) -------------------------------------------------
+
+CODE_LEVELS = ("level1", "level2")
+
+
+def _code_values(code: dict[str, Any]) -> dict[str, str]:
+    """The code configuration as the form shows it: per dimension its level and position."""
+    values = {"separator": str(code.get("separator", "-"))}
+    for level in CODE_LEVELS:
+        for n, dimension in enumerate(code.get(level, [])):
+            values[f"level.{dimension}"] = level
+            values[f"position.{dimension}"] = str(n + 1)
+    return values
+
+
+def _code_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    state: FormState | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    require(principal, Permission.SETTINGS_MANAGE)
+    current = classification.current_rule_set(session)
+    code = current.definition.get("classification_code") or {}
+    words = Words(session, language_of(request))
+    return render(
+        request,
+        "settings/classification_code.html",
+        status_code=status_code,
+        current=current,
+        dimensions=classification.dimensions(session),
+        code_text=[" · ".join(words.dimension(d) for d in code.get(level, [])) for level in CODE_LEVELS],
+        state=state or FormState(_code_values(code)),
+        can_propose=can(principal, Permission.PROPOSAL_CREATE),
+    )
+
+
+@router.get("/settings/classification-code", response_class=HTMLResponse)
+def code_settings(request: Request, session: DbSession, principal: WebUser) -> HTMLResponse:
+    """Which dimensions form the classification code (分类编码), level 1 and level 2 in order."""
+    return _code_page(request, session, principal)
+
+
+@router.post("/settings/classification-code", response_class=HTMLResponse)
+def propose_code(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Propose other code dimensions: a rule-set change that applies after a reviewer approves it."""
+    require(principal, Permission.SETTINGS_MANAGE)
+    chosen: dict[str, list[tuple[int, str]]] = {level: [] for level in CODE_LEVELS}
+    errors: list[FieldError] = []
+    for d in classification.dimensions(session):
+        level = form.get(f"level.{d.code}", "")
+        if level not in CODE_LEVELS:
+            continue
+        raw = form.get(f"position.{d.code}", "").strip() or "99"
+        if not raw.isdigit() or not 1 <= int(raw) <= 99:
+            errors.append(FieldError(f"position.{d.code}", "integer.range", {"min": 1, "max": 99}))
+            continue
+        chosen[level].append((int(raw), d.code))
+    try:
+        with saving(session):
+            if errors:
+                raise Invalid(errors)
+            proposal = governance.propose_classification_code(
+                session,
+                principal,
+                [code for _, code in sorted(chosen["level1"])],
+                [code for _, code in sorted(chosen["level2"])],
+                form.get("separator", ""),
+                form.get("reason", ""),
+            )
+    except (Invalid, Conflict) as error:
+        state = form_state(error, dict(form), language_of(request))
+        return _code_page(request, session, principal, state, error.status)
+    return see_other(f"{BASE}/proposals/{proposal.id}?flash=proposal_created")
