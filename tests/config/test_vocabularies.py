@@ -172,7 +172,7 @@ def test_pages_list_edit_and_refuse(signed_in: Callable[[str], TestClient]) -> N
         "terms[0].code": "distributor",
         "terms[0].zh": "经销商",
         "terms[0].en": "Distributor",
-        "terms[0].synonyms": "代理商、分销商",
+        "terms[0].synonyms": "代理商\n分销商",
         "terms[1].code": "end_customer",
         "terms[1].zh": "终端客户",
         "terms[1].en": "End customer",

@@ -9,6 +9,7 @@ swapped in place.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -240,6 +241,7 @@ def _editor_page(
         categories={c.code: c for c in classification.categories(session)},
         state=state or FormState(),
         today=date.today().isoformat(),
+        words=Words(session, language_of(request)),
         **{"impact": None, "changes": [], "revising": None, **extra},
         **_nav(principal, session),
     )
@@ -260,6 +262,18 @@ def rule_editor(
     return _editor_page(request, session, principal, FormState(values=values), revising=revising)
 
 
+def _on_form(error: Invalid) -> Invalid:
+    """The definition's faults under the editor's fields: parameters.x → p.x (the inputs' names)."""
+    return Invalid(
+        [
+            replace(e, field="p." + e.field.removeprefix("parameters."))
+            if e.field.startswith("parameters.")
+            else e
+            for e in error.errors
+        ]
+    )
+
+
 def _as_of(form: dict[str, str]) -> date:
     raw = form.get("as_of", "").strip()
     if not raw:
@@ -278,7 +292,7 @@ def rule_preview(request: Request, session: DbSession, principal: WebUser, form:
         candidate = editor.apply_form(current.definition, form)
         impact = jsonable(classification.preview_for(session, principal, candidate, _as_of(form)))
     except Invalid as error:
-        state = form_state(error, dict(form), language_of(request))
+        state = form_state(_on_form(error), dict(form), language_of(request))
         if is_fragment_for(request, PREVIEW_TARGET):
             return render(request, "classification/_preview.html", status_code=422, state=state, impact=None)
         return _editor_page(request, session, principal, state, 422)
@@ -317,7 +331,8 @@ def rule_propose(request: Request, session: DbSession, principal: WebUser, form:
                     session, principal, "rule_change", payload, form.get("reason", "")
                 )
     except (Invalid, Conflict) as error:
-        state = form_state(error, dict(form), language_of(request))
+        shown = _on_form(error) if isinstance(error, Invalid) else error
+        state = form_state(shown, dict(form), language_of(request))
         return _editor_page(request, session, principal, state, error.status)
     flash = "proposal_resubmit" if revising.isdigit() else "proposal_created"
     return see_other(f"{BASE}/proposals/{proposal.id}?flash={flash}")

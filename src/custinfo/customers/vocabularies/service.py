@@ -33,7 +33,7 @@ FIXED_TERMS = frozenset(
     {"gender", "contract_status", "interaction_kind", "provided_by", "company_size", "purpose"}
 )
 MAX_SYNONYMS = 200
-SEPARATORS = re.compile(r"[\n\r、,，;；]+")
+SEPARATORS = re.compile(r"[\n\r]+")  # one per line: labels such as 农、林、牧、渔业 contain 、
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def vocabulary_versions(session: Session, name: str) -> list[VocabularyVersion]:
 
 
 def split_synonyms(text: str) -> list[str]:
-    """Synonyms typed in one box, one per line or separated by 、 , ; (blanks dropped)."""
+    """Synonyms typed in one box, one per line (blanks dropped)."""
     return [s.strip() for s in SEPARATORS.split(text or "") if s.strip()]
 
 
