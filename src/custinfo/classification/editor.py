@@ -199,8 +199,8 @@ def _node_at(when: Any, path: str) -> dict[str, Any]:
 
 
 def _unchanged(raw: str, f: EditableField) -> bool:
-    if f.kind == "list":
-        return split_list(raw) == split_list(f.value)
+    if f.kind == "list":  # the order of a list's items carries no meaning (checkboxes send theirs)
+        return sorted(split_list(raw)) == sorted(split_list(f.value))
     return raw.strip() == f.value
 
 

@@ -73,6 +73,23 @@ VALUE_VOCABULARIES = {
 }
 
 
+# List parameters whose items are values of a feature's vocabulary.
+LIST_PARAMETERS = {"online_channels": "channel", "offline_channels": "channel"}
+CHOICE = "::"  # a ticked value of a list shown as checkboxes: name="<field>::<code>"
+
+
+def _ticked_lists(form: dict[str, str]) -> dict[str, str]:
+    """The form with each list shown as checkboxes folded into one field (one code per line)."""
+    out = {k: v for k, v in form.items() if CHOICE not in k}
+    for key in form:
+        if CHOICE in key:
+            name, code = key.split(CHOICE, 1)
+            items = out.setdefault(name, "")
+            if code:
+                out[name] = f"{items}\n{code}" if items else code
+    return out
+
+
 class Words:
     """The readable diff's labels in one language: parameters, features, tags, dimensions, values."""
 
@@ -111,6 +128,16 @@ class Words:
         """The name of a dimension."""
         dimension = self.dimensions.get(code)
         return code if dimension is None else (dimension.name_en if self.en else dimension.name_zh)
+
+    def choices(self, name: str) -> list[tuple[str, str]]:
+        """The values a feature or list parameter may take, with their labels ([] when free text)."""
+        name = LIST_PARAMETERS.get(name, name)
+        if name == "kind":
+            return [(k, self.t(f"kind.{k}")) for k in ("individual", "company")]
+        if name == "region_tier":
+            return [(k, self.value(name, k)) for k in ("tier1", "tier2", "tier3", "rural")]
+        vocabulary = self.vocabularies.get(VALUE_VOCABULARIES.get(name, ""))
+        return vocabulary.choices(self.language) if vocabulary else []
 
     def value(self, feature: str, value: Any) -> str:
         """A value by its label (vocabulary term, customer kind, region tier); other text as it is."""
@@ -288,6 +315,7 @@ def _as_of(form: dict[str, str]) -> date:
 def rule_preview(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> HTMLResponse:
     """Impact of the edited thresholds: entering and leaving customers per tag, with a sample (预览影响)."""
     current = classification.current_rule_set(session)
+    form = _ticked_lists(form)
     try:
         candidate = editor.apply_form(current.definition, form)
         impact = jsonable(classification.preview_for(session, principal, candidate, _as_of(form)))
@@ -315,6 +343,7 @@ def rule_propose(request: Request, session: DbSession, principal: WebUser, form:
     """Submit the edited rule set for approval (提交审批); the preview is stored with the proposal."""
     require(principal, Permission.PROPOSAL_CREATE)
     current = classification.current_rule_set(session)
+    form = _ticked_lists(form)
     try:
         with saving(session):
             candidate = editor.apply_form(current.definition, form)
