@@ -133,7 +133,12 @@ def test_edit_preview_submit_approve(
     assert submitted.status_code == 303
     detail_url = submitted.headers["location"].split("?")[0]
     detail = client.get(detail_url).text
-    assert "待审批" in detail and "500,000.00" in detail and "400,000.00" in detail and 'id="approve-button"' not in detail
+    assert (
+        "待审批" in detail
+        and "500,000.00" in detail
+        and "400,000.00" in detail
+        and 'id="approve-button"' not in detail
+    )
     assert "value_high" not in open_tags(session, steady)
 
     reviewer = signed_in("head_east")
