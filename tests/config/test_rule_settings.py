@@ -200,7 +200,9 @@ def test_governance_settings_under_the_settings_path(
     assert client.get("/api/v1/settings/governance", headers=login("sales_east1")).status_code == 403
     assert (
         client.patch(
-            "/api/v1/settings/governance", headers=login("steward"), json={"quality_review_cadence_days": 60}
+            "/api/v1/settings/governance",
+            headers=login("marketing"),
+            json={"quality_review_cadence_days": 60},
         ).status_code
         == 403
     )
@@ -212,3 +214,42 @@ def test_governance_settings_under_the_settings_path(
         "/api/v1/settings/governance", headers=login("admin"), json={"quality_review_cadence_days": 1}
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "quality_review_cadence_days"
+
+
+def test_a_steward_sets_the_cadence_but_not_the_reviewers(
+    signed_in: Callable[[str], TestClient], client: TestClient, login: Callable[[str], dict[str, str]]
+) -> None:
+    steward = login("steward")
+    roles = client.patch(
+        "/api/v1/settings/governance", headers=steward, json={"reviewer_roles": ["dept_head", "data_steward"]}
+    )
+    assert roles.status_code == 403
+    cadence = client.patch(
+        "/api/v1/settings/governance", headers=steward, json={"quality_review_cadence_days": 30}
+    )
+    assert cadence.status_code == 200 and cadence.json()["quality_review_cadence_days"] == 30
+    same_roles = client.patch(
+        "/api/v1/settings/governance", headers=steward, json={"reviewer_roles": ["dept_head"]}
+    )
+    assert same_roles.status_code == 200
+    assert (
+        client.patch(
+            "/api/v1/settings/governance", headers=login("admin"), json={"reviewer_roles": ["marketing"]}
+        ).status_code
+        == 200
+    )
+    web = signed_in("steward")
+    page = web.get("/classification/settings")
+    assert page.status_code == 200 and "审批角色由管理员设置" in page.text
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "quality_review_cadence_days": "45",
+        "quality_review_due_soon_days": "14",
+        "churn_window_days": "91",
+        "anomaly_swallow_share": "0.9",
+        "anomaly_flip_share": "0.2",
+    }
+    saved = web.post("/classification/settings", data=form, follow_redirects=False)
+    assert saved.status_code == 303  # the reviewers the admin chose are kept, not reset by the unticked boxes
+    after = client.get("/api/v1/settings/governance", headers=login("admin")).json()
+    assert after["quality_review_cadence_days"] == 45 and after["reviewer_roles"] == ["marketing"]

@@ -58,7 +58,7 @@ def _nav(principal: Principal, session: Session) -> dict[str, Any]:
         "can_run": can(principal, Permission.CLASSIFICATION_RUN),
         "can_quality": can(principal, Permission.TAG_QUALITY_READ),
         "can_read_proposals": governance.can_read(session, principal),
-        "can_manage_settings": can(principal, Permission.USER_MANAGE),
+        "can_manage_settings": can(principal, Permission.SETTINGS_MANAGE),
     }
 
 
@@ -633,6 +633,7 @@ def _settings_page(
         flash=flash,
         role_choices=governance.REVIEWER_ROLE_CHOICES,
         numeric_fields=NUMERIC_SETTINGS,
+        can_set_reviewers=can(principal, Permission.USER_MANAGE),
         **_nav(principal, session),
     )
 
@@ -647,7 +648,7 @@ def settings_page(
     request: Request, session: DbSession, principal: WebUser, flash: str | None = None
 ) -> HTMLResponse:
     """Governance settings (治理设置): who reviews proposals, the quality review cadence, anomaly thresholds."""
-    require(principal, Permission.USER_MANAGE)
+    require(principal, Permission.SETTINGS_MANAGE)
     values = _settings_values(governance.settings(session))
     return _settings_page(request, session, principal, FormState(values), flash=flash)
 
@@ -657,6 +658,10 @@ def save_settings(request: Request, session: DbSession, principal: WebUser, form
     """Save the governance settings; a refusal shows every message under its field and saves nothing."""
     # One checkbox per role (dept_head always reviews, so its box is fixed).
     roles = ["dept_head", *(r for r in governance.REVIEWER_ROLE_CHOICES if form.get(f"reviewer_role_{r}"))]
+    if not can(
+        principal, Permission.USER_MANAGE
+    ):  # a steward's page shows the reviewers without boxes to tick
+        roles = governance.reviewer_roles(session)
     values: dict[str, Any] = {"reviewer_roles": roles, **{k: form.get(k, "") for k in NUMERIC_SETTINGS}}
     try:
         with saving(session):

@@ -27,8 +27,7 @@ class Area:
 def areas_for(principal: Principal) -> list[Area]:
     """The configuration areas this principal may open, in the order people look for them."""
     areas = [Area("vocabularies", "/settings/vocabularies", "bi-journal-text")]
-    if can(principal, Permission.USER_MANAGE):
-        areas.append(Area("governance", "/classification/settings", "bi-people"))
+    areas.append(Area("governance", "/classification/settings", "bi-people"))
     areas.append(Area("classification_code", "/settings/classification-code", "bi-diagram-3"))
     if can(principal, Permission.PROPOSAL_CREATE):
         areas.append(Area("rules", "/classification/rules", "bi-sliders"))

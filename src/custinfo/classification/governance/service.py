@@ -113,8 +113,11 @@ def _setting_value(key: str, raw: Any) -> tuple[Any, FieldError | None]:
 
 
 def update_settings(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
-    """Change governance settings (admin): every value checked first, then all written, or none."""
-    require(principal, Permission.USER_MANAGE)
+    """Change governance settings (data steward, admin): every value checked first, then all written, or none.
+
+    Who reviews is an administrator's choice: a steward proposes, so a steward does not pick the approvers.
+    """
+    require(principal, Permission.SETTINGS_MANAGE)
     known = default_settings()
     errors = [
         FieldError(key, "vocabulary.unknown", {"allowed": ", ".join(known)})
@@ -131,6 +134,11 @@ def update_settings(session: Session, principal: Principal, values: dict[str, An
                 cleaned[key] = value
     if errors:
         raise Invalid(errors)
+    roles = cleaned.get("reviewer_roles")
+    if roles is not None and sorted({"dept_head", *roles}) == reviewer_roles(session):
+        cleaned.pop("reviewer_roles")  # the same reviewers (dept_head always reviews): nothing to change
+    elif roles is not None:
+        require(principal, Permission.USER_MANAGE)
     for key, value in cleaned.items():
         before = setting(session, key)
         if before == value:
