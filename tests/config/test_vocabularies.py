@@ -161,7 +161,7 @@ def test_pages_list_edit_and_refuse(signed_in: Callable[[str], TestClient]) -> N
     client = signed_in("steward")
     landing = client.get("/settings")
     assert landing.status_code == 200 and 'data-area="vocabularies"' in landing.text
-    assert 'data-area="governance"' not in landing.text  # admin only
+    assert 'data-area="governance"' in landing.text and 'data-area="rules"' in landing.text
     listing = client.get("/settings/vocabularies")
     assert listing.status_code == 200 and "企业客户类型" in listing.text
     page = client.get("/settings/vocabularies/customer_type")

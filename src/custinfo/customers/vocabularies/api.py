@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
-from custinfo.auth.deps import ApiPrincipal, DbSession
+from custinfo.auth.deps import ApiPrincipal, DbSession, language_of
 from custinfo.core.i18n import translate
 from custinfo.customers.vocabularies import service as vocabularies
 from custinfo.customers.vocabularies.schemas import (
@@ -37,9 +37,11 @@ def _out(view: vocabularies.VocabularyView, language: str) -> VocabularyOut:
 
 
 @router.get("/vocabularies", response_model=list[VocabularySummaryOut])
-def list_vocabularies(session: DbSession, principal: ApiPrincipal) -> list[VocabularySummaryOut]:
+def list_vocabularies(
+    request: Request, session: DbSession, principal: ApiPrincipal
+) -> list[VocabularySummaryOut]:
     """Every controlled vocabulary with its current version (any signed-in caller: these are the allowed values)."""
-    language = "zh_CN"
+    language = language_of(request)
     return [
         VocabularySummaryOut(
             name=v.name,
@@ -56,9 +58,9 @@ def list_vocabularies(session: DbSession, principal: ApiPrincipal) -> list[Vocab
 
 
 @router.get("/vocabularies/{name}", response_model=VocabularyOut)
-def get_vocabulary(name: str, session: DbSession, principal: ApiPrincipal) -> VocabularyOut:
+def get_vocabulary(name: str, request: Request, session: DbSession, principal: ApiPrincipal) -> VocabularyOut:
     """One vocabulary's current version: terms (code, zh, en, retired) with their synonyms."""
-    return _out(vocabularies.get_vocabulary(session, name), "zh_CN")
+    return _out(vocabularies.get_vocabulary(session, name), language_of(request))
 
 
 @router.get("/vocabularies/{name}/versions", response_model=list[VocabularyVersionOut])
@@ -69,9 +71,9 @@ def vocabulary_versions(name: str, session: DbSession, principal: ApiPrincipal) 
 
 @router.put("/vocabularies/{name}", response_model=VocabularyOut)
 def put_vocabulary(
-    name: str, body: VocabularyIn, session: DbSession, principal: ApiPrincipal
+    name: str, body: VocabularyIn, request: Request, session: DbSession, principal: ApiPrincipal
 ) -> VocabularyOut:
     """Store a new version (data steward, admin): every term, none left out (retire instead); 409 if stale."""
     terms = [t.model_dump() for t in body.terms]
     view = vocabularies.update_vocabulary(session, principal, name, body.version, terms, body.reason)
-    return _out(view, "zh_CN")
+    return _out(view, language_of(request))
