@@ -50,6 +50,7 @@ from custinfo.core.problems import (
 )
 from custinfo.core.types import EARLIEST_DATE, LATEST_DATE, date_text_out_of_range, no_timestamps, within
 from custinfo.customers.api import router as customers_api
+from custinfo.customers.vocabularies.api import router as vocabularies_api
 from custinfo.jobs.api import router as jobs_api
 from custinfo.jobs.runner import Runner
 from custinfo.protection.api import router as protection_api
@@ -447,6 +448,7 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(audit_api, prefix=API_PREFIX)
     app.include_router(jobs_api, prefix=API_PREFIX)
+    app.include_router(vocabularies_api, prefix=API_PREFIX)
     app.include_router(web_router)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

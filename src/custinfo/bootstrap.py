@@ -17,6 +17,7 @@ from custinfo.classification import handlers as classification
 from custinfo.classification import jobs as classification_jobs
 from custinfo.classification.governance.events import ProposalDecided
 from custinfo.core.uow import DomainEvent, EntityChanged, Handler, Settle, subscribe, unsubscribe_all
+from custinfo.customers.vocabularies.events import ConfigurationChanged
 from custinfo.jobs.registry import Job, registry
 from custinfo.protection.events import AccessDecided, AccessRequested, SensitiveFieldRead, SensitiveSearch
 
@@ -39,6 +40,7 @@ HANDLERS: dict[type[DomainEvent], list[Handler]] = {
     AccessDecided: [audit.append_entry],
     DataExported: [audit.append_entry],
     ProposalDecided: [audit.append_entry],
+    ConfigurationChanged: [audit.append_entry],
     Settle: [classification.reclassify_noted],
 }
 

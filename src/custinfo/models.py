@@ -8,6 +8,7 @@ from custinfo.classification.governance import models as governance_models
 from custinfo.core import idempotency as idempotency_models
 from custinfo.core.db import Base
 from custinfo.customers import models as customer_models
+from custinfo.customers.vocabularies import models as vocabulary_models
 from custinfo.jobs import models as job_models
 from custinfo.protection import models as protection_models
 
@@ -22,4 +23,5 @@ __all__ = [
     "idempotency_models",
     "job_models",
     "protection_models",
+    "vocabulary_models",
 ]

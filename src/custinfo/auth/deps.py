@@ -15,6 +15,7 @@ from custinfo.config import Settings
 from custinfo.core.errors import NotPermitted, Unauthenticated
 from custinfo.core.i18n import pick_language
 from custinfo.core.uow import Actor, unit_of_work
+from custinfo.customers.vocabularies import service as vocabularies
 
 SESSION_COOKIE = "custinfo_session"
 PASSWORD_PAGE = "/account/password"
@@ -65,6 +66,7 @@ def get_uow(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error."""
     actor = Actor(username="anonymous", address=client_address(request))
     with unit_of_work(request.app.state.session_factory, actor) as session:
+        vocabularies.refresh(session)  # validation and pages read the vocabularies stored now
         yield session
 
 

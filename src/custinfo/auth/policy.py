@@ -55,6 +55,7 @@ class Permission(StrEnum):
     FIELD_LEVELS_MANAGE = "field_levels.manage"
     CLASSIFICATION_READ = "classification.read"
     CLASSIFICATION_RUN = "classification.run"
+    SETTINGS_MANAGE = "settings.manage"
     PROPOSAL_READ = "proposal.read"
     PROPOSAL_CREATE = "proposal.create"
     PROPOSAL_REVIEW = "proposal.review"
@@ -95,6 +96,8 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
         {"sales", "service", "dept_head", "data_steward", "marketing", "auditor", "admin"}
     ),
     Permission.CLASSIFICATION_RUN: frozenset({"data_steward", "admin"}),
+    # Configuration as data (vocabularies, the settings area): data management and administration.
+    Permission.SETTINGS_MANAGE: frozenset({"data_steward", "admin"}),
     # Tag governance: reviewers beyond dept_head are configured as data (governance_settings.reviewer_roles).
     Permission.PROPOSAL_READ: frozenset({"dept_head", "data_steward", "admin", "auditor"}),
     Permission.PROPOSAL_CREATE: frozenset({"data_steward"}),

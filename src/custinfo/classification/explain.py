@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from custinfo.classification.features import FEATURES, Feature, ratio_value
 from custinfo.classification.models import RuleSetVersion, Tag
 from custinfo.classification.repository import AssignmentView, EvaluationView
-from custinfo.customers.vocabulary import load_default_vocabularies
+from custinfo.customers.vocabulary import current_vocabularies
 
 # The customer fields (entity, field) each column feature is computed from; a ratio reads its two columns.
 _ORDER_AMOUNT = (("order", "amount"), ("order", "ordered_on"))
@@ -174,7 +174,7 @@ def value_label(feature_name: str, code: Any, lang: str) -> str:
     if feature_name == "kind" or feature_name == "region_tier":
         key = f"{'kind' if feature_name == 'kind' else 'region'}.{text}"
         return WORDS[lang].get(key, text)
-    vocabulary = load_default_vocabularies().get(VOCABULARY_OF.get(feature_name, ""))
+    vocabulary = current_vocabularies().get(VOCABULARY_OF.get(feature_name, ""))
     return vocabulary.label(text, lang) if vocabulary is not None else text
 
 

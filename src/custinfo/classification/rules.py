@@ -17,10 +17,12 @@ is given when any of its rules matches.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from custinfo.classification.features import FEATURES
 from custinfo.core.errors import FieldError, Invalid
@@ -37,6 +39,7 @@ REQUIRED_WINDOWS = (
     "contact_days",
     "engagement_days",
 )
+RUN_AT = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
 MAX_DEPTH = 8
 MAX_RULES = 2000
 
@@ -118,7 +121,7 @@ def validate(definition: Any, tags: dict[str, TagInfo]) -> dict[str, Any]:
         errors.append(
             FieldError("parameters.earlier_days_end", "classification.window_order", {"after": "recent_days"})
         )
-    for key in ("online_channels", "offline_channels", "popular_products"):
+    for key in ("online_channels", "offline_channels", "popular_products", "rural_suffixes"):
         value = params.get(key, [])
         if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
             errors.append(FieldError(f"parameters.{key}", "classification.string_list"))
@@ -126,6 +129,14 @@ def validate(definition: Any, tags: dict[str, TagInfo]) -> dict[str, Any]:
         value = params.get(key, 1)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
             errors.append(FieldError(f"parameters.{key}", "integer.range", {"min": 1, "max": high}))
+    if "include_contract_amounts" in params and not isinstance(params["include_contract_amounts"], bool):
+        errors.append(FieldError("parameters.include_contract_amounts", "config.yes_no"))
+    zone = params.get("timezone", "Asia/Shanghai")
+    if not isinstance(zone, str) or not _known_zone(zone):
+        errors.append(FieldError("parameters.timezone", "config.timezone", {"value": zone}))
+    run_at = params.get("daily_run_at", "02:00")
+    if not isinstance(run_at, str) or not RUN_AT.match(run_at):
+        errors.append(FieldError("parameters.daily_run_at", "config.clock_time"))
     tiers = params.get("region_tiers", {})
     if not isinstance(tiers, dict) or not all(
         isinstance(v, list) and all(isinstance(x, str) and x for x in v) for v in tiers.values()
@@ -193,6 +204,17 @@ def validate(definition: Any, tags: dict[str, TagInfo]) -> dict[str, Any]:
     if errors:
         raise Invalid(errors)
     return result
+
+
+def _known_zone(name: str) -> bool:
+    """Whether the name is a time zone of the tz database (e.g. Asia/Shanghai)."""
+    if not name or len(name) > 60:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _number(value: Any) -> Decimal | None:

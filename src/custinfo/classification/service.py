@@ -45,6 +45,7 @@ __all__ = [
     "customer_tag_codes",
     "customer_tags",
     "diff_versions",
+    "dimensions",
     "get_run",
     "get_tag",
     "get_version",
@@ -77,6 +78,11 @@ def categories(session: Session) -> list[TagCategory]:
 def counts_whole_base(principal: Principal) -> bool:
     """Whether the principal's counts (tag sizes, the report) are of the whole base rather than its scope."""
     return can(principal, Permission.CLASSIFICATION_COUNTS_ALL)
+
+
+def dimensions(session: Session) -> list[taxonomy.Dimension]:
+    """Dimensions (mutually exclusive tag sets) with their names, in taxonomy order."""
+    return taxonomy.dimensions(session)
 
 
 def tag_sizes(session: Session, principal: Principal) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -78,6 +79,38 @@ def seed(connection: Connection) -> None:
 def categories(session: Session) -> list[TagCategory]:
     """Categories in display order."""
     return list(session.scalars(select(TagCategory).order_by(TagCategory.sort, TagCategory.id)))
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A dimension (a set of mutually exclusive tags) and its names."""
+
+    code: str
+    category: str
+    name_zh: str
+    name_en: str
+
+
+def dimensions(session: Session) -> list[Dimension]:
+    """Every dimension that has tags, named as the shipped taxonomy names it, in its order."""
+    named = {d["code"]: d for d in defaults("taxonomy.json")["dimensions"]}
+    used: dict[str, str] = {}
+    for code, category in session.execute(
+        select(Tag.dimension, Tag.category_code).where(Tag.dimension.is_not(None))
+    ):
+        if code:
+            used.setdefault(code, category)
+    order = [*named, *sorted(c for c in used if c not in named)]
+    return [
+        Dimension(
+            code,
+            used[code],
+            named.get(code, {}).get("name_zh", code),
+            named.get(code, {}).get("name_en", code),
+        )
+        for code in order
+        if code in used
+    ]
 
 
 def tags(session: Session, include_inactive: bool = False) -> list[Tag]:

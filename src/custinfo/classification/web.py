@@ -9,6 +9,7 @@ swapped in place.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -21,12 +22,15 @@ from custinfo.auth.policy import Permission, Principal, can, require
 from custinfo.auth.web import FormFields, WebUser, web_user
 from custinfo.classification import editor
 from custinfo.classification import service as classification
+from custinfo.classification.features import FEATURES
 from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import Proposal
 from custinfo.classification.tag_quality import service as quality
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
+from custinfo.core.i18n import translate
 from custinfo.core.jsonable import jsonable
 from custinfo.core.pagination import page_count
+from custinfo.customers.vocabulary import current_vocabularies
 from custinfo.customers.web import show_customer
 from custinfo.jobs import service as jobs
 from custinfo.protection.views import view_for
@@ -54,8 +58,96 @@ def _nav(principal: Principal, session: Session) -> dict[str, Any]:
         "can_run": can(principal, Permission.CLASSIFICATION_RUN),
         "can_quality": can(principal, Permission.TAG_QUALITY_READ),
         "can_read_proposals": governance.can_read(session, principal),
-        "can_manage_settings": can(principal, Permission.USER_MANAGE),
+        "can_manage_settings": can(principal, Permission.SETTINGS_MANAGE),
     }
+
+
+# Rule features and list parameters whose values are codes of a vocabulary (shown by its labels).
+VALUE_VOCABULARIES = {
+    "gender": "gender",
+    "occupation": "occupation",
+    "industry": "industry",
+    "customer_type": "customer_type",
+    "core_need": "core_need",
+    "channel": "interaction_channel",
+}
+
+
+# List parameters whose items are values of a feature's vocabulary.
+LIST_PARAMETERS = {"online_channels": "channel", "offline_channels": "channel"}
+CHOICE = "::"  # a ticked value of a list shown as checkboxes: name="<field>::<code>"
+
+
+def _ticked_lists(form: dict[str, str]) -> dict[str, str]:
+    """The form with each list shown as checkboxes folded into one field (one code per line)."""
+    out = {k: v for k, v in form.items() if CHOICE not in k}
+    for key in form:
+        if CHOICE in key:
+            name, code = key.split(CHOICE, 1)
+            items = out.setdefault(name, "")
+            if code:
+                out[name] = f"{items}\n{code}" if items else code
+    return out
+
+
+class Words:
+    """The readable diff's labels in one language: parameters, features, tags, dimensions, values."""
+
+    def __init__(self, session: Session, language: str) -> None:
+        self.language = language
+        self.en = language.lower().startswith("en")
+        self.tags = _tags_by_code(session)
+        self.dimensions = {d.code: d for d in classification.dimensions(session)}
+        self.vocabularies = current_vocabularies()
+
+    def t(self, key: str, **params: Any) -> str:
+        """A translated text."""
+        return translate(key, self.language, **params)
+
+    def _or(self, key: str, fallback: str) -> str:
+        text = self.t(key)
+        return fallback if text == key else text
+
+    def parameter(self, key: str) -> str:
+        """The label of a rule-set parameter."""
+        return self._or(f"gov.param.{key}", self._or(f"config.param.{key}", key))
+
+    def feature(self, name: str) -> str:
+        """The label of a feature."""
+        feature = FEATURES.get(name)
+        if feature is None:
+            return name
+        return feature.label_en if self.en else feature.label_zh
+
+    def tag(self, code: str) -> str:
+        """The name of a tag."""
+        tag = self.tags.get(code)
+        return code if tag is None else (tag.name_en if self.en else tag.name_zh)
+
+    def dimension(self, code: str) -> str:
+        """The name of a dimension."""
+        dimension = self.dimensions.get(code)
+        return code if dimension is None else (dimension.name_en if self.en else dimension.name_zh)
+
+    def choices(self, name: str) -> list[tuple[str, str]]:
+        """The values a feature or list parameter may take, with their labels ([] when free text)."""
+        name = LIST_PARAMETERS.get(name, name)
+        if name == "kind":
+            return [(k, self.t(f"kind.{k}")) for k in ("individual", "company")]
+        if name == "region_tier":
+            return [(k, self.value(name, k)) for k in ("tier1", "tier2", "tier3", "rural")]
+        vocabulary = self.vocabularies.get(VALUE_VOCABULARIES.get(name, ""))
+        return vocabulary.choices(self.language) if vocabulary else []
+
+    def value(self, feature: str, value: Any) -> str:
+        """A value by its label (vocabulary term, customer kind, region tier); other text as it is."""
+        text = str(value)
+        if feature == "kind":
+            return self._or(f"kind.{text}", text)
+        if feature in ("region_tier", "region_tiers"):
+            return self._or(f"config.region_tier.{text}", text)
+        vocabulary = self.vocabularies.get(VALUE_VOCABULARIES.get(feature, ""))
+        return vocabulary.label(text, self.language) if vocabulary else text
 
 
 # --- tag catalogue ----------------------------------------------------------------------------------
@@ -188,6 +280,7 @@ def _editor_page(
         categories={c.code: c for c in classification.categories(session)},
         state=state or FormState(),
         today=date.today().isoformat(),
+        words=Words(session, language_of(request)),
         **{"impact": None, "changes": [], "revising": None, **extra},
         **_nav(principal, session),
     )
@@ -208,6 +301,18 @@ def rule_editor(
     return _editor_page(request, session, principal, FormState(values=values), revising=revising)
 
 
+def _on_form(error: Invalid) -> Invalid:
+    """The definition's faults under the editor's fields: parameters.x → p.x (the inputs' names)."""
+    return Invalid(
+        [
+            replace(e, field="p." + e.field.removeprefix("parameters."))
+            if e.field.startswith("parameters.")
+            else e
+            for e in error.errors
+        ]
+    )
+
+
 def _as_of(form: dict[str, str]) -> date:
     raw = form.get("as_of", "").strip()
     if not raw:
@@ -222,17 +327,20 @@ def _as_of(form: dict[str, str]) -> date:
 def rule_preview(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> HTMLResponse:
     """Impact of the edited thresholds: entering and leaving customers per tag, with a sample (预览影响)."""
     current = classification.current_rule_set(session)
+    form = _ticked_lists(form)
     try:
         candidate = editor.apply_form(current.definition, form)
         impact = jsonable(classification.preview_for(session, principal, candidate, _as_of(form)))
     except Invalid as error:
-        state = form_state(error, dict(form), language_of(request))
+        state = form_state(_on_form(error), dict(form), language_of(request))
         if is_fragment_for(request, PREVIEW_TARGET):
             return render(request, "classification/_preview.html", status_code=422, state=state, impact=None)
         return _editor_page(request, session, principal, state, 422)
     context = {
         "impact": impact,
-        "changes": editor.changed_fields(current.definition, candidate),
+        "changes": editor.describe_changes(
+            current.definition, candidate, Words(session, language_of(request))
+        ),
         "tags": _tags_by_code(session),
         "state": FormState(values=dict(form)),
     }
@@ -247,6 +355,7 @@ def rule_propose(request: Request, session: DbSession, principal: WebUser, form:
     """Submit the edited rule set for approval (提交审批); the preview is stored with the proposal."""
     require(principal, Permission.PROPOSAL_CREATE)
     current = classification.current_rule_set(session)
+    form = _ticked_lists(form)
     try:
         with saving(session):
             candidate = editor.apply_form(current.definition, form)
@@ -263,7 +372,8 @@ def rule_propose(request: Request, session: DbSession, principal: WebUser, form:
                     session, principal, "rule_change", payload, form.get("reason", "")
                 )
     except (Invalid, Conflict) as error:
-        state = form_state(error, dict(form), language_of(request))
+        shown = _on_form(error) if isinstance(error, Invalid) else error
+        state = form_state(shown, dict(form), language_of(request))
         return _editor_page(request, session, principal, state, error.status)
     flash = "proposal_resubmit" if revising.isdigit() else "proposal_created"
     return see_other(f"{BASE}/proposals/{proposal.id}?flash={flash}")
@@ -287,7 +397,9 @@ def versions(
     by_number = {v.number: v for v in rows}
     diff = None
     if a is not None and b is not None and a in by_number and b in by_number:
-        diff = [jsonable(c) for c in classification.diff_versions(session, by_number[a].id, by_number[b].id)]
+        diff = editor.describe_changes(
+            by_number[a].definition, by_number[b].definition, Words(session, language_of(request))
+        )
     return render(
         request,
         "classification/versions.html",
@@ -356,7 +468,8 @@ def _proposal_page(
     definition_changes: list[Any] = []
     if proposal.kind == "rule_change":
         base = classification.current_rule_set(session).definition
-        definition_changes = editor.changed_fields(base, proposal.payload["definition"])
+        words = Words(session, language_of(request))
+        definition_changes = editor.describe_changes(base, proposal.payload["definition"], words)
     is_proposer = proposal.proposed_by == principal.username
     return render(
         request,
@@ -534,6 +647,7 @@ def _settings_page(
         flash=flash,
         role_choices=governance.REVIEWER_ROLE_CHOICES,
         numeric_fields=NUMERIC_SETTINGS,
+        can_set_reviewers=can(principal, Permission.USER_MANAGE),
         **_nav(principal, session),
     )
 
@@ -548,7 +662,7 @@ def settings_page(
     request: Request, session: DbSession, principal: WebUser, flash: str | None = None
 ) -> HTMLResponse:
     """Governance settings (治理设置): who reviews proposals, the quality review cadence, anomaly thresholds."""
-    require(principal, Permission.USER_MANAGE)
+    require(principal, Permission.SETTINGS_MANAGE)
     values = _settings_values(governance.settings(session))
     return _settings_page(request, session, principal, FormState(values), flash=flash)
 
@@ -558,6 +672,10 @@ def save_settings(request: Request, session: DbSession, principal: WebUser, form
     """Save the governance settings; a refusal shows every message under its field and saves nothing."""
     # One checkbox per role (dept_head always reviews, so its box is fixed).
     roles = ["dept_head", *(r for r in governance.REVIEWER_ROLE_CHOICES if form.get(f"reviewer_role_{r}"))]
+    if not can(
+        principal, Permission.USER_MANAGE
+    ):  # a steward's page shows the reviewers without boxes to tick
+        roles = governance.reviewer_roles(session)
     values: dict[str, Any] = {"reviewer_roles": roles, **{k: form.get(k, "") for k in NUMERIC_SETTINGS}}
     try:
         with saving(session):
@@ -708,3 +826,80 @@ def propose_manual(
     if is_fragment_for(request, TAB_TARGET):
         return _tags_tab(request, session, principal, customer_id, flash="manual_proposed")
     return see_other(f"/customers/{customer_id}?tab=tags&flash=manual_proposed")
+
+
+# --- classification code dimensions (settings area) -------------------------------------------------
+
+CODE_LEVELS = ("level1", "level2")
+
+
+def _code_values(code: dict[str, Any]) -> dict[str, str]:
+    """The code configuration as the form shows it: per dimension its level and position."""
+    values = {"separator": str(code.get("separator", "-"))}
+    for level in CODE_LEVELS:
+        for n, dimension in enumerate(code.get(level, [])):
+            values[f"level.{dimension}"] = level
+            values[f"position.{dimension}"] = str(n + 1)
+    return values
+
+
+def _code_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    state: FormState | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    require(principal, Permission.SETTINGS_MANAGE)
+    current = classification.current_rule_set(session)
+    code = current.definition.get("classification_code") or {}
+    words = Words(session, language_of(request))
+    return render(
+        request,
+        "settings/classification_code.html",
+        status_code=status_code,
+        current=current,
+        dimensions=classification.dimensions(session),
+        code_text=[" · ".join(words.dimension(d) for d in code.get(level, [])) for level in CODE_LEVELS],
+        state=state or FormState(_code_values(code)),
+        can_propose=can(principal, Permission.PROPOSAL_CREATE),
+    )
+
+
+@router.get("/settings/classification-code", response_class=HTMLResponse)
+def code_settings(request: Request, session: DbSession, principal: WebUser) -> HTMLResponse:
+    """Which dimensions form the classification code (分类编码), level 1 and level 2 in order."""
+    return _code_page(request, session, principal)
+
+
+@router.post("/settings/classification-code", response_class=HTMLResponse)
+def propose_code(request: Request, session: DbSession, principal: WebUser, form: FormFields) -> Response:
+    """Propose other code dimensions: a rule-set change that applies after a reviewer approves it."""
+    require(principal, Permission.SETTINGS_MANAGE)
+    chosen: dict[str, list[tuple[int, str]]] = {level: [] for level in CODE_LEVELS}
+    errors: list[FieldError] = []
+    for d in classification.dimensions(session):
+        level = form.get(f"level.{d.code}", "")
+        if level not in CODE_LEVELS:
+            continue
+        raw = form.get(f"position.{d.code}", "").strip() or "99"
+        if not raw.isdigit() or not 1 <= int(raw) <= 99:
+            errors.append(FieldError(f"position.{d.code}", "integer.range", {"min": 1, "max": 99}))
+            continue
+        chosen[level].append((int(raw), d.code))
+    try:
+        with saving(session):
+            if errors:
+                raise Invalid(errors)
+            proposal = governance.propose_classification_code(
+                session,
+                principal,
+                [code for _, code in sorted(chosen["level1"])],
+                [code for _, code in sorted(chosen["level2"])],
+                form.get("separator", ""),
+                form.get("reason", ""),
+            )
+    except (Invalid, Conflict) as error:
+        state = form_state(error, dict(form), language_of(request))
+        return _code_page(request, session, principal, state, error.status)
+    return see_other(f"{BASE}/proposals/{proposal.id}?flash=proposal_created")

@@ -8,7 +8,7 @@ from typing import Any
 from custinfo.core import clock
 from custinfo.core.fields import FieldSpec, Parser, RuleViolation, boolean, external_id, integer, text
 from custinfo.customers import identifiers
-from custinfo.customers.vocabulary import load_default_vocabularies
+from custinfo.customers.vocabulary import current_vocabularies
 
 KINDS = ("individual", "company")
 INDIVIDUAL = frozenset({"individual"})
@@ -21,7 +21,7 @@ def vocab(field: str) -> Parser:
 
     def parse(value: Any) -> str:
         try:
-            return load_default_vocabularies()[field].canonical(str(value))
+            return current_vocabularies()[field].canonical(str(value))
         except identifiers.InvalidValue as exc:
             raise RuleViolation(exc.rule, **exc.params) from None
 

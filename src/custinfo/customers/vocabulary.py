@@ -1,8 +1,13 @@
 """Controlled vocabularies of coded fields: terms, labels in both languages, synonyms mapped on entry.
 
-The defaults ship as `custinfo/defaults/vocabulary.json`. Anything that can
-produce `Vocabulary` objects (the file today, an editable database copy later)
-is a `VocabularySource`; callers only use `Vocabulary.canonical` and `.label`.
+The defaults ship as `custinfo/defaults/vocabulary.json` and seed the database,
+where a data steward edits them; every edit is a new version
+(custinfo.customers.vocabularies). Validation and rendering read
+`current_vocabularies()`: the current versions, cached in the process and
+re-installed by `customers.vocabularies.service.refresh` when the stored
+versions change. Callers only use `Vocabulary.canonical`, `.label` and `.choices`.
+A retired term keeps its label (old records still show it) but is no longer
+offered or accepted on entry.
 """
 
 from __future__ import annotations
@@ -18,11 +23,16 @@ from custinfo import defaults as shipped
 from custinfo.customers.identifiers import InvalidValue, normalize_text
 
 __all__ = [
+    "AmbiguousSpelling",
     "DefaultVocabularySource",
     "Term",
     "Vocabulary",
     "VocabularySource",
     "company_size_band",
+    "current_vocabularies",
+    "forget_installed_vocabularies",
+    "install_vocabularies",
+    "installed_stamp",
     "load_default_vocabularies",
     "vocabularies_from_mapping",
 ]
@@ -36,6 +46,14 @@ def _key(text: str) -> str:
     return _NOISE.sub("", normalize_text(text).casefold())
 
 
+class AmbiguousSpelling(ValueError):
+    """A spelling (label or synonym) that would map onto two different terms."""
+
+    def __init__(self, field: str, spelling: str, first: str, second: str) -> None:
+        super().__init__(f"{field}: {spelling!r} would mean both {first!r} and {second!r}")
+        self.spelling, self.first, self.second = spelling, first, second
+
+
 @dataclass(frozen=True)
 class Term:
     """One allowed value: the stored code and its labels."""
@@ -43,6 +61,7 @@ class Term:
     code: str
     zh: str
     en: str
+    retired: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,7 +85,7 @@ class Vocabulary:
         def add(spelling: str, code: str) -> None:
             key = _key(spelling)
             if index.setdefault(key, code) != code:
-                raise ValueError(f"{self.field}: {spelling!r} would mean both {index[key]!r} and {code!r}")
+                raise AmbiguousSpelling(self.field, spelling, index[key], code)
 
         for term in self.terms:
             for spelling in (term.code, term.zh, term.en):
@@ -86,14 +105,16 @@ class Vocabulary:
 
     @property
     def codes(self) -> list[str]:
-        """The stored codes, in display order."""
-        return [term.code for term in self.terms]
+        """The codes accepted on entry (retired ones left out), in display order."""
+        return [term.code for term in self.terms if not term.retired]
 
     def canonical(self, value: str) -> str:
         """The stored code for a code, zh/en label (any case) or synonym; InvalidValue otherwise."""
         code = self._index.get(_key(value))
         if code is None:
             raise InvalidValue("vocabulary.unknown", allowed=", ".join(self.codes))
+        if self._terms_by_code[code].retired:
+            raise InvalidValue("vocabulary.retired", value=self.label(code, "zh"))
         return code
 
     def label(self, code: str, language: str) -> str:
@@ -105,7 +126,7 @@ class Vocabulary:
 
     def choices(self, language: str) -> list[tuple[str, str]]:
         """(code, label) pairs for a select list."""
-        return [(term.code, self.label(term.code, language)) for term in self.terms]
+        return [(term.code, self.label(term.code, language)) for term in self.terms if not term.retired]
 
 
 class VocabularySource(Protocol):
@@ -121,7 +142,10 @@ def vocabularies_from_mapping(data: Mapping[str, Any]) -> dict[str, Vocabulary]:
     return {
         name: Vocabulary(
             field=name,
-            terms=[Term(code=t["code"], zh=t["zh"], en=t["en"]) for t in spec["terms"]],
+            terms=[
+                Term(code=t["code"], zh=t["zh"], en=t["en"], retired=bool(t.get("retired", False)))
+                for t in spec["terms"]
+            ],
             synonyms=dict(spec.get("synonyms", {})),
         )
         for name, spec in data.items()
@@ -140,6 +164,34 @@ class DefaultVocabularySource:
 def load_default_vocabularies() -> dict[str, Vocabulary]:
     """The shipped default vocabularies (parsed once per process)."""
     return DefaultVocabularySource().load()
+
+
+# The current vocabularies of this process and the stamp of the stored versions they were built from.
+_installed: tuple[Any, dict[str, Vocabulary]] | None = None
+
+
+def install_vocabularies(stamp: Any, stored: Mapping[str, Any]) -> dict[str, Vocabulary]:
+    """Make the shipped vocabularies overlaid with the stored current versions the process's current ones."""
+    global _installed
+    current = {**load_default_vocabularies(), **vocabularies_from_mapping(stored)}
+    _installed = (stamp, current)
+    return current
+
+
+def installed_stamp() -> Any:
+    """The stamp of the stored versions the current vocabularies were built from (None: the shipped ones)."""
+    return None if _installed is None else _installed[0]
+
+
+def forget_installed_vocabularies() -> None:
+    """Fall back to the shipped vocabularies until the next refresh (tests, a restored database)."""
+    global _installed
+    _installed = None
+
+
+def current_vocabularies() -> dict[str, Vocabulary]:
+    """The vocabularies in force: the current stored versions, else the shipped defaults."""
+    return load_default_vocabularies() if _installed is None else _installed[1]
 
 
 def company_size_band(employee_count: int | None) -> str | None:

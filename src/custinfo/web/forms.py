@@ -17,7 +17,7 @@ from custinfo.core.errors import Conflict, DomainError, Invalid
 from custinfo.core.fields import FieldSpec
 from custinfo.core.i18n import translate
 from custinfo.core.problems import field_errors_of, render_field_error
-from custinfo.customers.vocabulary import load_default_vocabularies
+from custinfo.customers.vocabulary import current_vocabularies
 
 WIDGETS = {
     "owner": "person",  # chosen by name with the person picker (templates/_pickers.html), never typed
@@ -69,7 +69,7 @@ def form_field(
     label_key: str | None = None,
 ) -> FormField:
     """The input for a field spec: selects for vocabularies, dates as date pickers."""
-    terms = load_default_vocabularies().get(vocabulary or spec.name)
+    terms = current_vocabularies().get(vocabulary or spec.name)
     widget = "select" if terms else WIDGETS.get(spec.name, "text")
     return FormField(
         name=spec.name,

@@ -14,9 +14,11 @@ from custinfo.classification import web as classification_pages
 from custinfo.core.errors import DomainError
 from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.customers import web as customer_pages
+from custinfo.customers.vocabularies.web import router as vocabulary_pages
 from custinfo.jobs.web import router as job_pages
 from custinfo.protection.web import router as protection_pages
 from custinfo.web.pickers import router as picker_routes
+from custinfo.web.settings import router as settings_pages
 from custinfo.web.tabs import register_tabs
 from custinfo.web.templating import render
 
@@ -31,6 +33,8 @@ router.include_router(activity_pages.router)
 router.include_router(classification_pages.router)
 router.include_router(audit_pages)
 router.include_router(job_pages)
+router.include_router(settings_pages)
+router.include_router(vocabulary_pages)
 # The 360 page draws the tabs each domain declares (custinfo.web.tabs).
 register_tabs(*customer_pages.TABS, *classification_pages.TABS, *activity_pages.TABS)
 

@@ -15,7 +15,7 @@ from fastapi.templating import Jinja2Templates
 from custinfo.auth.deps import language_of, settings_of
 from custinfo.auth.policy import can
 from custinfo.core.i18n import translate
-from custinfo.customers.vocabulary import load_default_vocabularies
+from custinfo.customers.vocabulary import current_vocabularies
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
@@ -40,7 +40,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     """Render a page with the helpers every template expects."""
     language = language_of(request)
     zone = ZoneInfo(settings_of(request).timezone)
-    vocabularies = load_default_vocabularies()
+    vocabularies = current_vocabularies()
 
     def t(key: str, **params: Any) -> str:
         return translate(key, language, **params)

@@ -9,13 +9,17 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from custinfo.auth.deps import ApiPrincipal, DbSession
-from custinfo.auth.policy import Principal
+from custinfo.auth.policy import Permission, Principal, require
+from custinfo.classification import service as classification
 from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import Proposal
 from custinfo.classification.governance.schemas import (
+    ClassificationCodeIn,
+    ClassificationCodeOut,
     CorrectionIn,
     CorrectionOut,
     DecisionIn,
+    DimensionOut,
     GovernanceSettingsOut,
     ProposalIn,
     ProposalOut,
@@ -157,18 +161,58 @@ def resolve_correction(
     return CorrectionOut.model_validate(correction)
 
 
+@router.get("/settings/governance", response_model=GovernanceSettingsOut)
 @router.get("/governance/settings", response_model=GovernanceSettingsOut)
 def governance_settings(session: DbSession, principal: ApiPrincipal) -> GovernanceSettingsOut:
     """The governance settings in force: reviewer roles, review cadence, anomaly thresholds."""
     return GovernanceSettingsOut.model_validate(governance.settings_for(session, principal))
 
 
+@router.patch("/settings/governance", response_model=GovernanceSettingsOut)
 @router.patch("/governance/settings", response_model=GovernanceSettingsOut)
 def change_governance_settings(
     body: dict[str, Any], session: DbSession, principal: ApiPrincipal
 ) -> GovernanceSettingsOut:
     """Change some settings (admin); every value is checked first and a refusal names each field."""
     return GovernanceSettingsOut.model_validate(governance.update_settings(session, principal, body))
+
+
+@router.get("/settings/classification-code", response_model=ClassificationCodeOut)
+def classification_code(session: DbSession, principal: ApiPrincipal) -> ClassificationCodeOut:
+    """Which dimensions form the classification code (level 1, level 2, in order) in the active rule set."""
+    require(principal, Permission.CLASSIFICATION_READ)
+    current = classification.current_rule_set(session)
+    code = current.definition.get("classification_code") or {}
+    names = {d.code: d for d in classification.dimensions(session)}
+
+    def level(key: str) -> list[DimensionOut]:
+        return [
+            DimensionOut(
+                code=c,
+                name_zh=names[c].name_zh if c in names else c,
+                name_en=names[c].name_en if c in names else c,
+            )
+            for c in code.get(key, [])
+        ]
+
+    return ClassificationCodeOut(
+        level1=level("level1"),
+        level2=level("level2"),
+        separator=str(code.get("separator", "-")),
+        rule_set_version=current.number,
+        dimensions=[DimensionOut(code=d.code, name_zh=d.name_zh, name_en=d.name_en) for d in names.values()],
+    )
+
+
+@router.put("/settings/classification-code", response_model=ProposalOut, status_code=202)
+def change_classification_code(
+    body: ClassificationCodeIn, session: DbSession, principal: ApiPrincipal
+) -> ProposalOut:
+    """Propose new code dimensions (data steward): a rule-set change that applies once a reviewer approves."""
+    proposal = governance.propose_classification_code(
+        session, principal, body.level1, body.level2, body.separator, body.reason
+    )
+    return proposal_out(session, principal, proposal)
 
 
 @router.get("/tags/quality", response_model=QualityOut)

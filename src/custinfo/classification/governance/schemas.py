@@ -158,3 +158,32 @@ class GovernanceSettingsOut(BaseModel):
     anomaly_flip_share: float = Field(
         description="Share of a tag's members changing in a window that is an anomaly"
     )
+
+
+class DimensionOut(BaseModel):
+    """A dimension of the taxonomy by code and name."""
+
+    code: str
+    name_zh: str
+    name_en: str
+
+
+class ClassificationCodeOut(BaseModel):
+    """The dimensions forming the classification code in the active rule set."""
+
+    level1: list[DimensionOut]
+    level2: list[DimensionOut]
+    separator: str
+    rule_set_version: int
+    dimensions: list[DimensionOut] = Field(description="Every dimension that may be chosen")
+
+
+class ClassificationCodeIn(BaseModel):
+    """New code dimensions (codes of dimensions, in order) and why; applied after approval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level1: list[str] = Field(max_length=10)
+    level2: list[str] = Field(max_length=10)
+    separator: str = Field("-", max_length=3)
+    reason: str = Field(max_length=2000)

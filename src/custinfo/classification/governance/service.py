@@ -19,6 +19,7 @@ proposer must revise (which re-computes the preview).
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import date
 from typing import Any
@@ -112,8 +113,11 @@ def _setting_value(key: str, raw: Any) -> tuple[Any, FieldError | None]:
 
 
 def update_settings(session: Session, principal: Principal, values: dict[str, Any]) -> dict[str, Any]:
-    """Change governance settings (admin): every value checked first, then all written, or none."""
-    require(principal, Permission.USER_MANAGE)
+    """Change governance settings (data steward, admin): every value checked first, then all written, or none.
+
+    Who reviews is an administrator's choice: a steward proposes, so a steward does not pick the approvers.
+    """
+    require(principal, Permission.SETTINGS_MANAGE)
     known = default_settings()
     errors = [
         FieldError(key, "vocabulary.unknown", {"allowed": ", ".join(known)})
@@ -130,6 +134,11 @@ def update_settings(session: Session, principal: Principal, values: dict[str, An
                 cleaned[key] = value
     if errors:
         raise Invalid(errors)
+    roles = cleaned.get("reviewer_roles")
+    if roles is not None and sorted({"dept_head", *roles}) == reviewer_roles(session):
+        cleaned.pop("reviewer_roles")  # the same reviewers (dept_head always reviews): nothing to change
+    elif roles is not None:
+        require(principal, Permission.USER_MANAGE)
     for key, value in cleaned.items():
         before = setting(session, key)
         if before == value:
@@ -277,6 +286,37 @@ def _clean_rule_change(session: Session, payload: dict[str, Any]) -> tuple[dict[
         "base_version": _current_version(session),
     }
     return cleaned, jsonable(impact)
+
+
+def propose_classification_code(
+    session: Session, principal: Principal, level1: Any, level2: Any, separator: Any, reason: str
+) -> Proposal:
+    """Propose the active rule set with other classification-code dimensions (a rule change, approved as one)."""
+    require(principal, Permission.PROPOSAL_CREATE)
+    errors: list[FieldError] = []
+    known = {d.code for d in classification.dimensions(session)}
+    levels: dict[str, list[str]] = {}
+    for key, raw in (("level1", level1), ("level2", level2)):
+        names = [str(x) for x in raw] if isinstance(raw, list) else []
+        for n, name in enumerate(names):
+            if name not in known:
+                errors.append(FieldError(f"{key}[{n}]", "classification.unknown_dimension", {"value": name}))
+        levels[key] = names
+    both = levels["level1"] + levels["level2"]
+    if len(both) != len(set(both)):
+        errors.append(FieldError("level2", "classification.dimension_twice"))
+    if not levels["level1"]:
+        errors.append(FieldError("level1", "field.required"))
+    if not isinstance(separator, str) or not 1 <= len(separator.strip()) <= 3:
+        errors.append(FieldError("separator", "classification.text_length", {"min": 1, "max": 3}))
+    if errors:
+        raise Invalid(errors)
+    definition = copy.deepcopy(classification.current_rule_set(session).definition)
+    code = {"level1": levels["level1"], "level2": levels["level2"], "separator": str(separator).strip()}
+    if (definition.get("classification_code") or {}) == code:
+        raise Invalid([FieldError("level1", "rule_set.unchanged")])
+    definition["classification_code"] = code
+    return propose(session, principal, "rule_change", {"definition": definition}, reason)
 
 
 def _clean(

@@ -18,7 +18,7 @@ from custinfo.core.db import BigId
 from custinfo.core.types import UTCDateTime
 
 revision = "0015_external_ids"
-down_revision = "0013_latest_evaluation"
+down_revision = "0014_configuration"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""Editable, versioned controlled vocabularies (terms, labels, synonyms), seeded from the shipped file."""
