@@ -265,6 +265,18 @@ def test_integration_account_tokens(
     secret = issued.json()["access_token"]
     shop_headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/customers", headers=shop_headers).status_code == 200
+    # The shop pushes one order twice with the same Idempotency-Key: one order exists.
+    customer = make_customer(session, world["sales_east1"], name="网店客户有限公司")
+    session.commit()
+    push = {"customer_id": customer.id, "ordered_on": "2026-01-15", "amount": "99.00", "product": "阀门"}
+    retry = {**shop_headers, "Idempotency-Key": "shop-order-0001"}
+    first = client.post("/api/v1/orders", json=push, headers=retry)
+    assert first.status_code == 201, first.text
+    second = client.post("/api/v1/orders", json=push, headers=retry)
+    assert second.status_code == 201 and second.json() == first.json()
+    assert second.headers["Idempotent-Replayed"] == "true"
+    orders = client.get("/api/v1/orders", params={"customer_id": customer.id}, headers=admin).json()
+    assert [o["id"] for o in orders["items"]] == [first.json()["id"]]
     listed = client.get(f"/api/v1/users/{shop_id}/tokens", headers=admin).json()
     assert [t["label"] for t in listed] == ["订单推送"] and "access_token" not in listed[0]
     # No web or password sign-in for an integration account.

@@ -109,16 +109,22 @@ def test_day_one(chromium: Path, fresh_install: str) -> None:  # noqa: F811
                 "/api/v1/customers", json={**COMPANY, "name": "燕山建材有限公司", "owner": "li.na"}
             )
             assert other.status_code == 201, other.text
-            order = api.post(
-                "/api/v1/orders",
-                json={
-                    "customer_id": mine.json()["id"],
-                    "ordered_on": "2026-01-15",
-                    "amount": "1200.00",
-                    "product": "阀门",
-                },
-            )
+            # A web shop that retries a push (same Idempotency-Key) never creates a second order.
+            push = {
+                "customer_id": mine.json()["id"],
+                "ordered_on": "2026-01-15",
+                "amount": "1200.00",
+                "product": "阀门",
+                "external_id": "SHOP-20260115-0001",
+            }
+            retry_key = {"Idempotency-Key": "shop-push-20260115-0001"}
+            order = api.post("/api/v1/orders", json=push, headers=retry_key)
             assert order.status_code == 201, order.text
+            again = api.post("/api/v1/orders", json=push, headers=retry_key)
+            assert again.status_code == 201 and again.json()["id"] == order.json()["id"]
+            assert again.headers["Idempotent-Replayed"] == "true"
+            pushed = api.get("/api/v1/orders", params={"customer_id": mine.json()["id"]}).json()
+            assert [o["id"] for o in pushed["items"]] == [order.json()["id"]]
             assert (
                 httpx.post(
                     f"{base}/api/v1/auth/token", data={"username": "webshop", "password": "x"}
