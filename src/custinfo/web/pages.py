@@ -15,11 +15,13 @@ from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.customers import web as customer_pages
 from custinfo.jobs.web import router as job_pages
 from custinfo.protection.web import router as protection_pages
+from custinfo.web.home import router as home_pages
 from custinfo.web.tabs import register_tabs
 from custinfo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_pages)
+router.include_router(home_pages)
 # Protection before customers: its /customers/{id}/reveal must win over /customers/{id}/{tab}.
 router.include_router(protection_pages)
 router.include_router(customer_pages.router)
