@@ -308,7 +308,7 @@ def test_out_of_scope_customer_is_a_friendly_404(
     client = signed_in("sales_east1")
     response = client.get(f"/customers/{other.id}")
     assert response.status_code == 404
-    assert "不存在" in response.text and "返回客户列表" in response.text
+    assert "不存在" in response.text and "返回首页" in response.text
 
 
 def test_role_without_customer_access_gets_403_page(signed_in: SignIn) -> None:
