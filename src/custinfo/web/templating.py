@@ -35,7 +35,9 @@ def _finalize(value: Any) -> Any:
 templates.env.finalize = _finalize
 templates.env.filters["money"] = _money
 templates.env.globals["can"] = can  # menus and buttons follow the same permissions as the routes
-templates.env.globals["nav_sidebar"] = lambda request, principal: nav.sidebar_for(principal, nav.served(request))
+templates.env.globals["nav_sidebar"] = lambda request, principal: nav.sidebar_for(
+    principal, nav.served(request)
+)
 templates.env.globals["nav_entries"] = lambda request, principal, section=None: nav.entries_for(
     principal, nav.served(request), section
 )
