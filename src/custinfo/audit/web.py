@@ -113,9 +113,8 @@ class Words:
         """The action in words, and the change verb when the entry is a tracked change."""
         entity, _, verb = action.rpartition(".")
         if verb in VERBS and entity and "." not in entity:
-            return self.t(
-                "audit.action.changed", verb=self.t(f"audit.verb.{verb}"), entity=self.entity(entity)
-            ), verb
+            kind = self.entity(entity) if self.language == "zh_CN" else self.entity(entity).lower()
+            return self.t("audit.action.changed", verb=self.t(f"audit.verb.{verb}"), entity=kind), verb
         return self.known(f"audit.action.{action}") or self.t("audit.action.other"), None
 
     def when(self, value: str) -> str:
