@@ -143,3 +143,15 @@ def test_forbidden_page_offers_home_and_never_loops(client: TestClient, world: d
     assert 'href="http://testserver/customers"' not in page.text  # "back" to the same 403 would loop
     came_from = signed.get("/customers", headers={"referer": "http://testserver/classification/tags"})
     assert 'href="http://testserver/classification/tags"' in came_from.text
+
+
+def test_auditors_see_todays_audit_figures(client: TestClient, world: dict[str, User]) -> None:
+    refused = client.post(
+        "/api/v1/auth/token", data={"username": "sales_east1", "password": "wrong-password-9"}
+    )
+    assert refused.status_code == 401
+    page = _signed_in(client, "auditor").get("/home").text
+    assert 'id="home-audit-today"' in page
+    assert re.search(r'id="home-failed-logins">其中登录失败 1 次<', page)
+    assert 'href="/audit?action=login.failed&amp;since=' in page
+    assert "home-audit-today" not in _signed_in(client, "sales_east1").get("/home").text

@@ -9,13 +9,16 @@ loads, so no other page pays for the count.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from custinfo.auth.deps import DbSession, language_of
+from custinfo.audit import service as audit
+from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.policy import Permission, Principal, can
 from custinfo.auth.web import WebUser, web_user
 from custinfo.classification import service as classification
@@ -91,6 +94,24 @@ def _classes(session: Session, principal: Principal, language: str) -> tuple[int
     return total, [g for g in groups.values() if g.tags]
 
 
+@dataclass
+class AuditToday:
+    """Today's audit figures for those who read the log: all entries and failed sign-ins since local midnight."""
+
+    day: str
+    entries: int
+    failed_logins: int
+
+
+def audit_today(session: Session, zone: ZoneInfo) -> AuditToday:
+    """Entries and failed sign-ins since midnight in the configured zone (caller checks audit.read)."""
+    today = datetime.now(zone).date()
+    since = datetime.combine(today, time(), zone).astimezone(UTC)
+    entries = audit.audit_entries(session, audit.AuditFilter(since=since), 1, 1)[1]
+    failed = audit.audit_entries(session, audit.AuditFilter(action="login.failed", since=since), 1, 1)[1]
+    return AuditToday(today.isoformat(), entries, failed)
+
+
 def display_name(principal: Principal) -> str:
     """How the home page greets the user (the one place to switch to display names, see auth.service)."""
     return principal.username
@@ -99,9 +120,16 @@ def display_name(principal: Principal) -> str:
 @router.get("/home", response_class=HTMLResponse)
 def home_page(request: Request, session: DbSession, principal: WebUser) -> HTMLResponse:
     """The user's own numbers and the pages their role may open."""
-    context: dict[str, Any] = {"waiting": waiting_for(session, principal), "groups": [], "total": None}
+    context: dict[str, Any] = {
+        "waiting": waiting_for(session, principal),
+        "groups": [],
+        "total": None,
+        "audit": None,
+    }
     if can(principal, Permission.CUSTOMER_READ):
         context["total"], context["groups"] = _classes(session, principal, language_of(request))
+    if can(principal, Permission.AUDIT_READ):
+        context["audit"] = audit_today(session, ZoneInfo(settings_of(request).timezone))
     open_requests = []
     if can(principal, Permission.ACCESS_REQUEST):
         open_requests = [r for r in protection.list_requests(session, principal) if r.status == "pending"]
