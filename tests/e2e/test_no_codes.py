@@ -91,7 +91,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    settings = Settings(environment="test", data_dir=data_dir, key_file=keys, audit_anchor_file=anchor)
+    database_url = (
+        f"sqlite:///{data_dir / 'custinfo.db'}"  # where the console script put it, whatever the env says
+    )
+    settings = Settings(
+        environment="test",
+        data_dir=data_dir,
+        database_url=database_url,
+        key_file=keys,
+        audit_anchor_file=anchor,
+    )
     engine = make_engine(settings.effective_database_url)
     with serving(create_app(settings, engine=engine)) as url:
         _make_records(url)
