@@ -77,7 +77,7 @@ def test_edit_threshold_preview_submit_approve(chromium: Path, server: tuple[str
             page.fill("#username", username)
             page.fill("#password", DEFAULT_PASSWORD)
             page.click("button[type=submit]")
-            expect(page).to_have_url(f"{base}/customers")
+            expect(page).to_have_url(f"{base}/home")
 
         try:
             sign_in("steward_e2e")

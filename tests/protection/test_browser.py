@@ -90,7 +90,7 @@ def test_request_approve_reveal_audit(chromium: Path, site: tuple[str, int]) -> 
 
             sign_in(page, "auditor_p")
             page.goto(f"{base}/audit?action=sensitive_read")
-            expect(page.locator("body")).to_contain_text("sensitive_read")
+            expect(page.locator("body")).to_contain_text("查看敏感信息明文")
             expect(page.locator("body")).to_contain_text("sales_p")
             assert re.search(r"sales_p", page.content())
         finally:

@@ -149,13 +149,13 @@ def test_right_password_starts_a_session_and_follows_next(client: TestClient, wo
 def test_next_only_accepts_same_site_paths(client: TestClient, world: dict[str, User], target: str) -> None:
     response = sign_in(client, "sales_east1", next_url=target)
     assert response.status_code == 303
-    assert response.headers["location"] == "/customers"
+    assert response.headers["location"] == "/home"
 
 
 def test_safe_next() -> None:
     assert safe_next("/customers/3?tab=needs") == "/customers/3?tab=needs"
-    assert safe_next(None) == "/customers"
-    assert safe_next("/x\r\nSet-Cookie: a=b") == "/customers"
+    assert safe_next(None) == "/home"
+    assert safe_next("/x\r\nSet-Cookie: a=b") == "/home"
 
 
 def test_login_without_csrf_token_is_refused(client: TestClient, world: dict[str, User]) -> None:
@@ -308,7 +308,7 @@ def test_out_of_scope_customer_is_a_friendly_404(
     client = signed_in("sales_east1")
     response = client.get(f"/customers/{other.id}")
     assert response.status_code == 404
-    assert "不存在" in response.text and "返回客户列表" in response.text
+    assert "不存在" in response.text and "返回首页" in response.text
 
 
 def test_role_without_customer_access_gets_403_page(signed_in: SignIn) -> None:
@@ -558,7 +558,7 @@ def test_language_switch_to_english(signed_in: SignIn, session: Session, world: 
     )
     assert "has a wrong check character (GB 32100)" in bad.text
     back = client.get("/lang/zh_CN?next=https://evil.example/", follow_redirects=False)
-    assert back.headers["location"] == "/customers"
+    assert back.headers["location"] == "/home"
     assert "客户" in client.get("/customers").text
 
 

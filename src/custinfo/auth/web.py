@@ -39,7 +39,7 @@ from custinfo.web.templating import render
 LOGIN_CSRF_COOKIE = "custinfo_login_csrf"
 LANG_COOKIE = "lang"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-HOME = "/customers"
+HOME = "/home"
 
 router = APIRouter(include_in_schema=False)
 
@@ -136,7 +136,7 @@ def _signed_in(request: Request, session: DbSession) -> bool:
 
 @router.get("/", response_class=RedirectResponse)
 def home() -> RedirectResponse:
-    """The start page is the customer list."""
+    """The start page is the home page, which every role may open."""
     return RedirectResponse(HOME, status_code=303)
 
 

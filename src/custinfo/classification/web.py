@@ -479,6 +479,7 @@ def _proposal_page(
         impact=governance.impact_for(session, principal, proposal),
         definition_changes=definition_changes,
         tags=_tags_by_code(session),
+        categories={c.code: c for c in classification.categories(session)},
         state=state or FormState(),
         flash=flash,
         is_proposer=is_proposer,

@@ -17,6 +17,7 @@ from custinfo.customers import web as customer_pages
 from custinfo.customers.vocabularies.web import router as vocabulary_pages
 from custinfo.jobs.web import router as job_pages
 from custinfo.protection.web import router as protection_pages
+from custinfo.web.home import router as home_pages
 from custinfo.web.pickers import router as picker_routes
 from custinfo.web.settings import router as settings_pages
 from custinfo.web.tabs import register_tabs
@@ -24,6 +25,7 @@ from custinfo.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth_pages)
+router.include_router(home_pages)
 router.include_router(admin_pages)
 router.include_router(picker_routes)
 # Protection before customers: its /customers/{id}/reveal must win over /customers/{id}/{tab}.

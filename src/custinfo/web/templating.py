@@ -16,6 +16,7 @@ from custinfo.auth.deps import language_of, settings_of
 from custinfo.auth.policy import can
 from custinfo.core.i18n import translate
 from custinfo.customers.vocabulary import current_vocabularies
+from custinfo.web import nav
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
@@ -34,6 +35,13 @@ def _finalize(value: Any) -> Any:
 templates.env.finalize = _finalize
 templates.env.filters["money"] = _money
 templates.env.globals["can"] = can  # menus and buttons follow the same permissions as the routes
+templates.env.globals["nav_sidebar"] = lambda request, principal: nav.sidebar_for(
+    principal, nav.served(request)
+)
+templates.env.globals["nav_entries"] = lambda request, principal, section=None: nav.entries_for(
+    principal, nav.served(request), section
+)
+templates.env.globals["nav_current"] = nav.is_current
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
