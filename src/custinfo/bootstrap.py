@@ -15,6 +15,7 @@ from custinfo.audit.events import DataExported
 from custinfo.auth.events import AccountChanged, LoginAttempted, PermissionChanged
 from custinfo.classification import handlers as classification
 from custinfo.classification import jobs as classification_jobs
+from custinfo.classification.categories.events import ProductCategoryChanged
 from custinfo.classification.governance.events import ProposalDecided
 from custinfo.core.uow import DomainEvent, EntityChanged, Handler, Settle, subscribe, unsubscribe_all
 from custinfo.jobs.registry import Job, registry
@@ -39,6 +40,7 @@ HANDLERS: dict[type[DomainEvent], list[Handler]] = {
     AccessDecided: [audit.append_entry],
     DataExported: [audit.append_entry],
     ProposalDecided: [audit.append_entry],
+    ProductCategoryChanged: [audit.append_entry],
     Settle: [classification.reclassify_noted],
 }
 
