@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -23,10 +23,10 @@ DIMENSION = "product_preference"
 TAG_CATEGORY = "preference"
 NAME_MAX = 100
 
-categories_t = ProductCategory.__table__
-values_t = ProductCategoryValue.__table__
-versions_t = ProductCategoryVersion.__table__
-tags_t = Tag.__table__
+categories_t = cast(Table, ProductCategory.__table__)
+values_t = cast(Table, ProductCategoryValue.__table__)
+versions_t = cast(Table, ProductCategoryVersion.__table__)
+tags_t = cast(Table, Tag.__table__)
 
 Db = Session | Connection
 

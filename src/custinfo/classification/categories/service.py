@@ -152,6 +152,27 @@ def update(
     return get(session, principal, category_id)
 
 
+def map_value(
+    session: Session,
+    principal: Principal,
+    category_id: int | None,
+    value: str,
+    vocabulary_version: int | None,
+) -> CategoryRow:
+    """Count one raw order category as this category (from wherever it was); `vocabulary_version` as read."""
+    require(principal, Permission.PRODUCT_CATEGORY_MANAGE)
+    check_version(repository.current_version(session), vocabulary_version)
+    text = value.strip() if isinstance(value, str) else ""
+    if category_id is None:
+        raise Invalid([FieldError("category", "field.required")])
+    found = get(session, principal, category_id)
+    if not text:
+        raise Invalid([FieldError("value", "field.required")])
+    if not found.active:
+        raise Invalid([FieldError("category", "product_category.retired")])
+    return update(session, principal, category_id, found.version, {"values": [*found.values, text]})
+
+
 def retire(session: Session, principal: Principal, category_id: int, version: int | None) -> CategoryRow:
     """Retire a category: its preference tag is no longer given (the next run ends it, with its reason)."""
     require(principal, Permission.PRODUCT_CATEGORY_MANAGE)
