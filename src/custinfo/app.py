@@ -34,6 +34,7 @@ from custinfo.auth.api import router as auth_api
 from custinfo.auth.deps import PASSWORD_PAGE, language_of
 from custinfo.auth.service import PasswordChangeRequired
 from custinfo.classification.api import router as classification_api
+from custinfo.classification.categories.api import router as categories_api
 from custinfo.classification.governance.api import router as governance_api
 from custinfo.config import Settings
 from custinfo.core import clock
@@ -444,6 +445,7 @@ def create_app(
     # Governance first: its fixed paths (/tags/quality) must win over the engine's /tags/{code}.
     app.include_router(governance_api, prefix=API_PREFIX)
     app.include_router(classification_api, prefix=API_PREFIX)
+    app.include_router(categories_api, prefix=API_PREFIX)
     for router in (auth_api, customers_api, activity_api, protection_api):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(audit_api, prefix=API_PREFIX)

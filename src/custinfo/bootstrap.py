@@ -15,6 +15,7 @@ from custinfo.audit.events import DataExported
 from custinfo.auth.events import AccountChanged, LoginAttempted, PermissionChanged
 from custinfo.classification import handlers as classification
 from custinfo.classification import jobs as classification_jobs
+from custinfo.classification.categories.events import ProductCategoryChanged
 from custinfo.classification.governance.events import ProposalDecided
 from custinfo.core.uow import DomainEvent, EntityChanged, Handler, Settle, subscribe, unsubscribe_all
 from custinfo.customers.vocabularies.events import ConfigurationChanged
@@ -41,6 +42,7 @@ HANDLERS: dict[type[DomainEvent], list[Handler]] = {
     DataExported: [audit.append_entry],
     ProposalDecided: [audit.append_entry],
     ConfigurationChanged: [audit.append_entry],
+    ProductCategoryChanged: [audit.append_entry],
     Settle: [classification.reclassify_noted],
 }
 

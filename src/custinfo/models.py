@@ -4,6 +4,7 @@ from custinfo.activity import models as activity_models
 from custinfo.audit import models as audit_models
 from custinfo.auth import models as auth_models
 from custinfo.classification import models as classification_models
+from custinfo.classification.categories import models as category_models
 from custinfo.classification.governance import models as governance_models
 from custinfo.core import idempotency as idempotency_models
 from custinfo.core.db import Base
@@ -17,6 +18,7 @@ __all__ = [
     "activity_models",
     "audit_models",
     "auth_models",
+    "category_models",
     "classification_models",
     "customer_models",
     "governance_models",

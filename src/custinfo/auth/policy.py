@@ -64,6 +64,7 @@ class Permission(StrEnum):
     TAG_QUALITY_READ = "tag.quality.read"
     TAG_QUALITY_REVIEW = "tag.quality.review"
     JOBS_MANAGE = "jobs.manage"
+    PRODUCT_CATEGORY_MANAGE = "product_category.manage"
     # Counts of the whole customer base (tag sizes, the report), never a customer: marketing plans with them.
     CLASSIFICATION_COUNTS_ALL = "classification.counts_all"
 
@@ -107,6 +108,8 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.TAG_QUALITY_READ: frozenset({"dept_head", "data_steward", "admin", "auditor"}),
     Permission.TAG_QUALITY_REVIEW: frozenset({"data_steward"}),
     Permission.JOBS_MANAGE: frozenset({"admin"}),
+    # The product category vocabulary (and so the preference tags) is the data steward's to keep.
+    Permission.PRODUCT_CATEGORY_MANAGE: frozenset({"data_steward", "admin"}),
     Permission.CLASSIFICATION_COUNTS_ALL: frozenset({"marketing", "data_steward", "admin"}),
 }
 

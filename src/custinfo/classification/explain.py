@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from custinfo.classification.categories.service import explainable_rules
 from custinfo.classification.features import FEATURES, Feature, ratio_value
 from custinfo.classification.models import RuleSetVersion, Tag
 from custinfo.classification.repository import AssignmentView, EvaluationView
@@ -391,7 +392,9 @@ def attach(
         rows = session.execute(
             select(RuleSetVersion.id, RuleSetVersion.definition).where(RuleSetVersion.id.in_(version_ids))
         )
-        definitions = {vid: list(definition.get("rules", [])) for vid, definition in rows}
+        definitions = {
+            vid: explainable_rules(session, list(definition.get("rules", []))) for vid, definition in rows
+        }
     dimension_of = (
         {code: dim for code, dim in session.execute(select(Tag.code, Tag.dimension))} if definitions else {}
     )

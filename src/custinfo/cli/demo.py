@@ -11,6 +11,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
 from sqlalchemy.schema import sort_tables
 
+from custinfo.classification.categories import service as categories
 from custinfo.classification.service import run_full
 from custinfo.cli import CliError, console, handles_errors, load_settings, open_database, progress_bar
 from custinfo.cli.init import initialise
@@ -56,6 +57,7 @@ def _classify(engine: Engine) -> None:
         console.status("classifying…"),
         unit_of_work(make_session_factory(engine), Actor.system("demo")) as session,
     ):
+        categories.seed(session, None)  # the demo's own order categories become its product categories
         run = run_full(session, trigger="demo", actor="demo")
     console.print(f"Classified {run.customers} customers: {run.added} tags in {run.duration_ms} ms.")
 

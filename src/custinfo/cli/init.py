@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from custinfo.auth.models import User
 from custinfo.auth.service import create_user
+from custinfo.classification.categories import service as categories
 from custinfo.cli import console, handles_errors, load_settings, open_database, safe_url, warn_about_storage
 from custinfo.config import Settings
 from custinfo.core.db import make_session_factory
@@ -50,6 +51,7 @@ def initialise(settings: Settings, admin_password: str | None = None) -> InitRes
         if session.scalar(select(User.id).where(User.username == ADMIN_USERNAME)) is None:
             created = admin_password or generate_password()
             create_user(session, ADMIN_USERNAME, created, "admin", display_name="系统管理员")
+        categories.seed(session, None)  # order categories imported since the last init become categories
     return InitResult(engine, created)
 
 

@@ -55,6 +55,10 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("/home", "bi-house", "home.nav.home", "work"),
     NavEntry("/customers", "bi-people", "web.nav.customers", "work", (P.CUSTOMER_READ,)),
     NavEntry("/classification/tags", "bi-tags", "gov.nav.tags", "classification", (P.CLASSIFICATION_READ,)),
+    NavEntry(
+        "/classification/categories", "bi-boxes", "gov.nav.categories", "classification",
+        (P.CLASSIFICATION_READ,), False,
+    ),
     NavEntry("/classification/rules", "bi-sliders", "gov.nav.rules", "classification", (P.PROPOSAL_CREATE,), False),
     NavEntry(
         "/classification/versions", "bi-clock-history", "gov.nav.versions", "classification",
@@ -71,10 +75,6 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry(
         "/classification/corrections", "bi-flag", "gov.nav.corrections", "classification",
         (P.TAG_CORRECT, P.TAG_QUALITY_READ), False,
-    ),
-    NavEntry(
-        "/classification/categories", "bi-diagram-3", "home.nav.categories", "classification",
-        (P.PROPOSAL_CREATE,), False,
     ),
     NavEntry("/classification/settings", "bi-gear", "gov.nav.settings", "classification", (P.USER_MANAGE,), False),
     NavEntry("/access-requests", "bi-key", "protection.nav.requests", "protection", (P.ACCESS_REQUEST,)),

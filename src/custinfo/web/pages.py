@@ -11,6 +11,7 @@ from custinfo.auth.admin_web import router as admin_pages
 from custinfo.auth.deps import language_of
 from custinfo.auth.web import router as auth_pages
 from custinfo.classification import web as classification_pages
+from custinfo.classification.categories.web import router as category_pages
 from custinfo.core.errors import DomainError
 from custinfo.core.problems import field_errors_of, render_field_error
 from custinfo.customers import web as customer_pages
@@ -32,6 +33,7 @@ router.include_router(picker_routes)
 router.include_router(protection_pages)
 router.include_router(customer_pages.router)
 router.include_router(activity_pages.router)
+router.include_router(category_pages)
 router.include_router(classification_pages.router)
 router.include_router(audit_pages)
 router.include_router(job_pages)

@@ -285,7 +285,11 @@ _plan_cache: dict[tuple[Any, ...], Plan] = {}
 def cached_plan(version_id: int, definition: dict[str, Any], tags: dict[str, TagInfo], as_of: date) -> Plan:
     """Plans for incremental runs are reused for the same version, tags and date (compiling costs ms)."""
     params = definition.get("parameters", {})
-    lists = (tuple(params.get("popular_products") or ()), tuple(params.get("new_products") or ()))
+    lists = (
+        tuple(params.get("popular_products") or ()),
+        tuple(params.get("new_products") or ()),
+        params.get("product_categories_version"),
+    )
     key = (version_id, as_of, signature_prefix(version_id, tags), lists)
     plan = _plan_cache.get(key)
     if plan is None:

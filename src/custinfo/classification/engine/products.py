@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from custinfo.classification.categories.service import with_preference_rules
 from custinfo.classification.features import orders_table
 
 DEFAULT_TOP_N = 10
@@ -70,7 +71,9 @@ def forget() -> None:
 
 
 def with_product_lists(session: Session, definition: dict[str, Any], as_of: date) -> dict[str, Any]:
-    """The definition with `popular_products` (unless configured) and `new_products` filled from the data."""
+    """The definition with `popular_products` (unless configured) and `new_products` filled from the data,
+    and the preference rules of the product categories."""
+    definition = with_preference_rules(session, definition)
     params = definition.get("parameters", {})
     popular, new = product_lists(session, params, as_of)
     filled = copy.copy(definition)

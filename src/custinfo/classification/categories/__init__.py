@@ -1,0 +1,1 @@
+"""Product categories: the company's own category vocabulary, seeded from the orders, and the preference tags it yields."""
