@@ -149,7 +149,8 @@ def test_day_one(chromium: Path, fresh_install: str) -> None:  # noqa: F811
             page.screenshot(path=str(SHOTS / "day-one-rep-customers.png"), full_page=True)
 
             sign_in(page, "zhang.wei", REP_PASSWORD)  # the new password works; the one-time one is gone
-            expect(page.locator(".app-user")).to_contain_text("zhang.wei")
+            expect(page.locator(".app-user")).to_contain_text("张伟")  # by display name, username on hover
+            expect(page.locator(".app-user-name")).to_have_attribute("title", "zhang.wei")
             sign_in(page, "zhang.wei", rep_password)
             expect(page.locator("#login-error")).to_be_visible()
 

@@ -54,7 +54,7 @@ def test_steward_and_sales(chromium: Path, site: str) -> None:  # noqa: F811
         page.fill("#username", username)
         page.fill("#password", DEFAULT_PASSWORD)
         page.click("button[type=submit]")
-        expect(page.locator(".app-user")).to_contain_text(username)
+        expect(page.locator(".app-user-name")).to_have_attribute("title", username)
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)

@@ -158,7 +158,7 @@ def test_create_fix_and_find_a_company(chromium: Path, server: str) -> None:
             page.fill("#password", DEFAULT_PASSWORD)
             page.click("button[type=submit]")
             expect(page).to_have_url(f"{server}/customers")
-            expect(page.locator(".app-user")).to_contain_text("sales_e2e")
+            expect(page.locator(".app-user-name")).to_have_attribute("title", "sales_e2e")
 
             page.click("text=新建企业客户")
             expect(page).to_have_url(re.compile(r"/customers/new\?kind=company$"))

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from custinfo.audit import service
 from custinfo.audit.api import csv_response, export_csv
+from custinfo.auth import service as accounts
 from custinfo.auth.deps import DbSession, WebPrincipal, language_of, settings_of
 from custinfo.auth.policy import Permission, require
 from custinfo.core.errors import FieldError, Invalid
@@ -204,8 +205,8 @@ class Words:
 
 
 def _people(session: Session, usernames: set[str]) -> dict[str, str]:
-    """How each actor is shown. The one place to switch to display names once auth.service offers them."""
-    return {name: name for name in usernames}
+    """How each actor is shown: their display name (the username is on hover); system actors as they are."""
+    return accounts.display_names(session, usernames)
 
 
 def shown_rows(session: Session, rows: list[dict[str, Any]], words: Words) -> list[Shown]:
@@ -293,6 +294,9 @@ def audit_page(request: Request, session: DbSession, principal: WebPrincipal, pa
         params=params,
         query=query,
         actions=actions,
+        actor_name=_people(session, {params["actor"]}).get(params["actor"], "")
+        if params.get("actor")
+        else "",
     )
 
 

@@ -124,6 +124,12 @@ class Principal:
     department_id: int | None
     granted_customers: frozenset[int] = frozenset()
     granted_levels: frozenset[str] = frozenset()
+    display_name: str = ""  # how the user is greeted and shown; the username when empty
+
+    @property
+    def shown_name(self) -> str:
+        """The display name, or the username when there is none."""
+        return self.display_name or self.username
 
 
 def can(principal: Principal, permission: Permission | str) -> bool:

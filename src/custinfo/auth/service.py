@@ -82,7 +82,11 @@ def _digest(secret: str) -> str:
 def principal_of(user: User) -> Principal:
     """The access-control view of a user."""
     return Principal(
-        user_id=user.id, username=user.username, role=user.role, department_id=user.department_id
+        user_id=user.id,
+        username=user.username,
+        role=user.role,
+        department_id=user.department_id,
+        display_name=user.display_name,
     )
 
 

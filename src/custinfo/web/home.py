@@ -113,8 +113,8 @@ def audit_today(session: Session, zone: ZoneInfo) -> AuditToday:
 
 
 def display_name(principal: Principal) -> str:
-    """How the home page greets the user (the one place to switch to display names, see auth.service)."""
-    return principal.username
+    """How the home page greets the user: by display name."""
+    return principal.shown_name
 
 
 @router.get("/home", response_class=HTMLResponse)
