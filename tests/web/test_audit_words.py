@@ -33,6 +33,23 @@ def test_actions_objects_and_values_in_words() -> None:
     assert en.action("contract.delete") == ("Deleted contract", "delete")
 
 
+def test_every_audited_action_of_issue_10_reads_in_words() -> None:
+    zh, en = Words("zh_CN", SHANGHAI), Words("en", SHANGHAI)
+    actions = [
+        *(f"user.{a}" for a in ("created", "updated", "disabled", "enabled", "unlocked")),
+        *(f"user.{a}" for a in ("password_reset", "password_changed", "password_set")),
+        "department.created", "department.updated", "token.created", "token.revoked",
+        "contract.renewed", "contract.terminated", "configuration_changed", "engagement_recorded",
+        *(f"product_category.{a}" for a in ("created", "updated", "retired", "seeded")),
+    ]  # fmt: skip
+    for action in actions:
+        assert zh.action(action)[0] != "其他操作", action
+        assert en.action(action)[0] != en.t("audit.action.other"), action
+    assert zh.action("contract.renewed") == ("续签合同", None)
+    for entity in ("vocabulary", "product_category", "token", "department", "user"):
+        assert zh.entity(entity) != zh.t("audit.entity.other"), entity
+
+
 def test_event_details_as_labelled_lines() -> None:
     zh = Words("zh_CN", SHANGHAI)
     notes = dict(

@@ -26,6 +26,7 @@ from custinfo.classification.features import FEATURES
 from custinfo.classification.governance import service as governance
 from custinfo.classification.governance.models import Proposal
 from custinfo.classification.tag_quality import service as quality
+from custinfo.core import clock
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotPermitted
 from custinfo.core.i18n import translate
 from custinfo.core.jsonable import jsonable
@@ -279,7 +280,7 @@ def _editor_page(
         tags=_tags_by_code(session),
         categories={c.code: c for c in classification.categories(session)},
         state=state or FormState(),
-        today=date.today().isoformat(),
+        today=clock.today().isoformat(),
         words=Words(session, language_of(request)),
         **{"impact": None, "changes": [], "revising": None, **extra},
         **_nav(principal, session),
@@ -316,7 +317,7 @@ def _on_form(error: Invalid) -> Invalid:
 def _as_of(form: dict[str, str]) -> date:
     raw = form.get("as_of", "").strip()
     if not raw:
-        return date.today()
+        return clock.today()
     try:
         return date.fromisoformat(raw)
     except ValueError:

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 from custinfo.activity.models import Contract, EngagementEvent, Interaction, Order
 from custinfo.auth.models import User
 from custinfo.auth.service import create_user, ensure_department
+from custinfo.core import clock
 from custinfo.core.db import make_session_factory
 from custinfo.core.uow import Actor, unit_of_work
 from custinfo.customers.identifiers import make_credit_code, make_id_number
@@ -760,7 +761,7 @@ def generate(
     if customers < 0:
         raise ValueError("customers must not be negative")
     started = time.perf_counter()
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     with unit_of_work(make_session_factory(engine), Actor.system(DEMO_ACTOR)) as session:
         owners, users_created = ensure_demo_users(session, password)
     summary = DemoSummary(seed=seed, as_of=as_of, customers=customers, users_created=users_created)

@@ -40,6 +40,7 @@ from custinfo.classification.governance.models import (
     Proposal,
     ProposalStep,
 )
+from custinfo.core import clock
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted
 from custinfo.core.jsonable import jsonable
@@ -273,7 +274,7 @@ def _clean_rule_change(session: Session, payload: dict[str, Any]) -> tuple[dict[
     if not isinstance(definition, dict) or not definition:
         raise Invalid([FieldError("payload.definition", "field.required")])
     as_of_raw = payload.get("as_of")
-    as_of = date.today()
+    as_of = clock.today()
     if as_of_raw:
         try:
             as_of = date.fromisoformat(str(as_of_raw))

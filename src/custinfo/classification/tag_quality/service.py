@@ -27,6 +27,7 @@ from custinfo.classification.governance.models import (
 )
 from custinfo.classification.tag_quality import repository
 from custinfo.classification.tag_quality.schemas import TagQualityOut
+from custinfo.core import clock
 from custinfo.core.db import utcnow
 from custinfo.core.errors import Conflict, FieldError, Invalid, NotFound, NotPermitted
 from custinfo.customers import service as customers
@@ -173,7 +174,7 @@ def resolve_correction(
 
 def reminder(session: Session, today: date | None = None) -> ReviewReminder:
     """The next quality review date from the last review and the configured cadence."""
-    today = today or date.today()
+    today = today or clock.today()
     cadence = int(governance.setting(session, "quality_review_cadence_days"))
     soon = int(governance.setting(session, "quality_review_due_soon_days"))
     last = repository.last_review_day(session)
@@ -201,7 +202,7 @@ def complete_review(
     """Record that the periodic quality review was done today (steward)."""
     require(principal, Permission.TAG_QUALITY_REVIEW)
     review = QualityReview(
-        reviewed_on=today or date.today(),
+        reviewed_on=today or clock.today(),
         reviewer=principal.username,
         notes=governance._text(notes, "notes", required=False) or None,
     )
@@ -225,7 +226,7 @@ def _start_of(day: date) -> datetime:
 def quality_report(session: Session, principal: Principal, as_of: date | None = None) -> QualityReport:
     """Per-tag figures over the configured window ending `as_of`, anomalies and the review reminder."""
     require(principal, Permission.TAG_QUALITY_READ)
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     window = int(governance.setting(session, "churn_window_days"))
     swallow = float(governance.setting(session, "anomaly_swallow_share"))
     flip = float(governance.setting(session, "anomaly_flip_share"))
