@@ -107,7 +107,7 @@ def test_edit_threshold_preview_submit_approve(chromium: Path, server: tuple[str
             sign_in("head_e2e")
             page.goto(f"{base}/classification/proposals")
             page.click(f'a[href="{proposal_url.replace(base, "")}"] >> nth=0')
-            expect(page.locator("#proposal-change")).to_contain_text("400000.00")
+            expect(page.locator("#proposal-change")).to_contain_text("400,000.00")
             page.fill("#decision-comment", "同意，按季度复核")
             page.click("#approve-button")
             # The new rules are in force at once; re-tagging every customer is a job the page follows.

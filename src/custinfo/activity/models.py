@@ -31,7 +31,7 @@ class Order(Base, Timestamped, Versioned, Tracked):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # another system's id of this record: optional, unique per kind
-    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     ordered_on: Mapped[date]
     amount: Mapped[Decimal] = mapped_column(Money)
@@ -53,7 +53,7 @@ class Contract(Base, Timestamped, Versioned, Tracked):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # another system's id of this record: optional, unique per kind
-    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     title: Mapped[str | None] = mapped_column(String(200))
     signed_on: Mapped[date | None]
@@ -100,7 +100,7 @@ class Interaction(Base, Timestamped, Versioned, Tracked):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # another system's id of this record: optional, unique per kind
-    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str | None] = mapped_column(String(20))

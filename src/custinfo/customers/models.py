@@ -33,7 +33,7 @@ class Customer(Base, Timestamped, Versioned, Tracked):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     # another system's id of this customer (web shop, ERP): optional, unique among customers
-    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     kind: Mapped[str] = mapped_column(String(10))
     name: Mapped[str] = mapped_column(String(200), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

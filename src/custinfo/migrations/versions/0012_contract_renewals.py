@@ -112,7 +112,7 @@ def _catalogue_names_the_reason() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_customers_updated_at_id", table_name="customers")
-    with op.batch_alter_table("contracts") as batch:
+    with op.batch_alter_table("contracts", recreate="never") as batch:  # a copy would cascade
         batch.drop_column("termination_reason")
     op.drop_index(op.f("ix_contract_renewals_customer_id"), table_name="contract_renewals")
     op.drop_index("ix_contract_renewals_contract_id_renewed_on", table_name="contract_renewals")

@@ -28,9 +28,10 @@ TABLES = ("customers", "orders", "contracts", "interactions")
 def upgrade() -> None:
     """Add the external id columns (unique per table) and the idempotency key table."""
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("external_id", sa.String(100), nullable=True))
-            batch.create_unique_constraint(f"uq_{table}_external_id", ["external_id"])
+        # In place with a unique index, never by copying the table: on SQLite a copy drops the old
+        # `customers`, and ON DELETE CASCADE would take every order, contact and contract with it.
+        op.add_column(table, sa.Column("external_id", sa.String(100), nullable=True))
+        op.create_index(op.f(f"ix_{table}_external_id"), table, ["external_id"], unique=True)
     op.create_table(
         "idempotency_keys",
         sa.Column("id", BigId, primary_key=True),
@@ -52,6 +53,6 @@ def downgrade() -> None:
     op.drop_index("ix_idempotency_keys_expires_at", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
     for table in reversed(TABLES):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_constraint(f"uq_{table}_external_id", type_="unique")
+        op.drop_index(op.f(f"ix_{table}_external_id"), table_name=table)
+        with op.batch_alter_table(table, recreate="never") as batch:
             batch.drop_column("external_id")
