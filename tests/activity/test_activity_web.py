@@ -169,6 +169,24 @@ def test_renew_and_terminate_a_contract_in_the_tab(
     assert f"act=renew&amp;row={contract.id}" not in after.text
 
 
+def test_a_renewal_in_the_tab_also_updates_the_summary_above_it(
+    client: TestClient, session: Session, customer: Customer
+) -> None:
+    contract = make_contract(session, customer, title="供货合同", ends_on=date.today() + timedelta(days=20))
+    session.commit()
+    c = signed(client, "sales_east1")
+    token = csrf_of(tab(c, customer, "contracts", act="renew", row=contract.id).text)
+    renewed = c.post(
+        f"/customers/{customer.id}/contracts/{contract.id}/renew",
+        data={"csrf_token": token, "version": str(contract.version), "ends_on": NEXT_YEAR, "amount": "88000"},
+        headers={"HX-Request": "true", "HX-Target": "tab-pane"},
+    )
+    assert renewed.status_code == 200, renewed.text
+    summary = renewed.text.split('id="customer-summary"', 1)
+    assert len(summary) == 2 and 'hx-swap-oob="true"' in summary[1][:120]
+    assert NEXT_YEAR in summary[1].split("</section>", 1)[0]  # the active contract's new end date
+
+
 def test_readers_without_write_rights_see_no_row_tools(
     client: TestClient, session: Session, world: dict[str, Any], customer: Customer
 ) -> None:

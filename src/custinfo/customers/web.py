@@ -586,7 +586,8 @@ def tab_post(
         context = {state_key: state, **extra}
         return show_customer(request, session, principal, customer_id, tab, error.status, **context)
     if is_fragment_for(request, TAB_TARGET):
-        return show_customer(request, session, principal, customer_id, tab, flash=flash)
+        summary = customer_summary(request, session, principal, customer_id)
+        return show_customer(request, session, principal, customer_id, tab, flash=flash, summary=summary)
     return see_other(f"/customers/{customer_id}?tab={tab}&flash={flash}")
 
 
