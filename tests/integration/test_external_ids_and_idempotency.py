@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from tests.factories import DEFAULT_PASSWORD, make_customer
 
+from custinfo.activity import repository as activity_repository
 from custinfo.activity.models import Contract, Interaction, Order
 from custinfo.core import clock
 from custinfo.core.idempotency import IdempotencyRecord
@@ -335,3 +336,23 @@ def test_external_ids_are_shown_read_only_and_never_erased_by_a_form(
     session.expire_all()
     stored = session.get(Customer, mine.id)
     assert stored is not None and stored.region == "福州市" and stored.external_id == "SHOP-C-1"
+
+
+def test_a_race_past_the_uniqueness_check_is_a_409_not_a_500(
+    client: TestClient,
+    token: Any,
+    session: Session,
+    customers: dict[str, Customer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two pushes of one external id at the same moment both pass the check; the unique index
+    # refuses the second. Simulated by a check that sees nothing, as the second request's would.
+    monkeypatch.setattr(activity_repository, "id_with_external_id", lambda *args, **kwargs: None)
+    headers = token("sales_east1")
+    first = client.post(f"{API}/orders", json=order_body(), headers=headers)
+    assert first.status_code == 201, first.text
+    second = client.post(f"{API}/orders", json=order_body(amount="1.00"), headers=headers)
+    assert second.status_code == 409, second.text
+    assert "同时" in second.json()["detail"] or "same moment" in second.json()["detail"]
+    assert "WEB-1001" not in second.text  # the value stays out of the answer
+    assert count(session, Order) == 1

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sqlalchemy import event, inspect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -135,7 +136,8 @@ def unit_of_work(factory: sessionmaker[Session], actor: Actor) -> Iterator[Sessi
 
     A versioned UPDATE or DELETE that matched no row (another transaction saved the same version
     first, which PostgreSQL detects only when the row lock is released) is the same stale edit
-    `check_version` refuses: rolled back and raised as a 409, never a 500.
+    `check_version` refuses: rolled back and raised as a 409, never a 500; so is a unique value
+    that a concurrent request saved first.
     """
     session = factory()
     session.info["actor"] = actor
@@ -145,6 +147,13 @@ def unit_of_work(factory: sessionmaker[Session], actor: Actor) -> Iterator[Sessi
     except StaleDataError:
         session.rollback()
         raise Conflict("error.stale_concurrent") from None
+    except IntegrityError as error:
+        # Two requests passed the same uniqueness check at once (an external id, a name): the second
+        # commit hits the unique index. That is a conflict to retry, not a server error.
+        session.rollback()
+        if is_unique_violation(error):
+            raise Conflict("error.unique_concurrent") from None
+        raise
     except DomainError as error:
         # A refusal whose record must survive it (a failed sign-in counts towards lock-out).
         if error.keeps_writes:
@@ -157,6 +166,12 @@ def unit_of_work(factory: sessionmaker[Session], actor: Actor) -> Iterator[Sessi
         raise
     finally:
         session.close()
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether the database refused a write because a unique index already holds the value."""
+    sqlstate = getattr(error.orig, "sqlstate", None)  # psycopg
+    return sqlstate == "23505" or "UNIQUE constraint failed" in str(error.orig)  # PostgreSQL / SQLite
 
 
 def _changes(obj: Tracked, action: str) -> dict[str, list[Any]]:
