@@ -84,6 +84,9 @@ def test_edit_threshold_preview_submit_approve(chromium: Path, server: tuple[str
             page.click("text=标签目录")
             expect(page.locator("h1")).to_contain_text("标签目录")
             page.click("text=规则编辑")
+            # the preview button is HTMX's once its deferred script ran: under load, clicking before
+            # that submits the plain form instead (seen in CI)
+            page.wait_for_load_state("load")
             threshold = page.locator('[id="r.value.high"]')
             expect(threshold).to_have_value("500000.00")
             threshold.fill("400000.00")
