@@ -59,6 +59,13 @@ class Conflict(DomainError):
         self.errors = errors or []
 
 
+class UniqueTaken(Conflict):
+    """A unique value that a concurrent transaction saved first (the database's unique index refused it)."""
+
+    def __init__(self) -> None:
+        super().__init__("error.unique_concurrent")
+
+
 class NotPermitted(DomainError):
     """The caller is known but may not do this."""
 

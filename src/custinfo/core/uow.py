@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from custinfo.core.db import utcnow
-from custinfo.core.errors import Conflict, DomainError
+from custinfo.core.errors import Conflict, DomainError, UniqueTaken
 from custinfo.core.jsonable import jsonable
 
 
@@ -152,7 +152,7 @@ def unit_of_work(factory: sessionmaker[Session], actor: Actor) -> Iterator[Sessi
         # commit hits the unique index. That is a conflict to retry, not a server error.
         session.rollback()
         if is_unique_violation(error):
-            raise Conflict("error.unique_concurrent") from None
+            raise UniqueTaken() from None
         raise
     except DomainError as error:
         # A refusal whose record must survive it (a failed sign-in counts towards lock-out).

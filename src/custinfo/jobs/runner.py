@@ -19,11 +19,10 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from custinfo.core.db import utcnow
-from custinfo.core.errors import Conflict, DomainError, Invalid
+from custinfo.core.errors import Conflict, DomainError, Invalid, UniqueTaken
 from custinfo.core.uow import Actor, unit_of_work
 from custinfo.jobs import repository, service
 from custinfo.jobs.models import JobRun
@@ -108,7 +107,7 @@ def _claim_next(factory: sessionmaker[Session]) -> int | None:
                     return None
                 if repository.claim(session, run_id):
                     return run_id
-        except IntegrityError:
+        except UniqueTaken:
             # Another process started a run of the same job between our look and our claim.
             return None
 
@@ -139,7 +138,7 @@ def run_now(
         with unit_of_work(factory, Actor.system(requested_by)) as session:
             run = service.enqueue(session, name, params, requested_by)
             repository.claim(session, run.id)
-    except IntegrityError:
+    except UniqueTaken:
         raise Conflict("jobs.already_running", name=name) from None
     return execute(factory, run.id, listener)
 
