@@ -44,6 +44,19 @@ os.environ["CUSTINFO_AUDIT_ANCHOR_FILE"] = str(TEST_KEY_FILE.with_name("audit-an
 ensure_key_file(TEST_KEY_FILE)
 
 
+@pytest.fixture(autouse=True)
+def run_key_ring() -> Iterator[None]:
+    """After each test, the run's key ring and anchor file again.
+
+    A served app (or the demo walk) installs its own ring process-wide; a module fixture after it would
+    otherwise seal its rows with that ring and its app could not read them back.
+    """
+    yield
+    run_settings = Settings(environment="test")
+    crypto.configure(run_settings)
+    audit_anchor.configure(run_settings)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def wired() -> None:
     """Event handlers and jobs, wired as create_app and the CLI wire them (tests also call services bare)."""
