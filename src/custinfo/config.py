@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     key_file: Path | None = None
     # Where each commit's last audit sequence number and MAC are appended, outside the database.
     audit_anchor_file: Path | None = None
+    # Where backup archives are written (a mounted remote disk is best) and the key that encrypts them,
+    # which is neither the field key ring nor anywhere in the database.
+    backup_dir: Path | None = None
+    backup_key_file: Path | None = None
     # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed.
     trusted_proxies: str = ""
     timezone: str = DEFAULT_TIMEZONE
@@ -75,3 +79,13 @@ class Settings(BaseSettings):
     def effective_audit_anchor_file(self) -> Path:
         """Where the audit chain's anchor records are appended (put it on storage the database host cannot rewrite)."""
         return self.audit_anchor_file or self.data_dir / "audit-anchor.jsonl"
+
+    @cached_property
+    def effective_backup_dir(self) -> Path:
+        """Where backup archives are written and rotated."""
+        return self.backup_dir or self.data_dir / "backups"
+
+    @cached_property
+    def effective_backup_key_file(self) -> Path:
+        """The key that encrypts backup archives (kept apart from the archives and from the field key ring)."""
+        return self.backup_key_file or self.data_dir / "backup-key.json"

@@ -3,6 +3,7 @@
 from custinfo.activity import models as activity_models
 from custinfo.audit import models as audit_models
 from custinfo.auth import models as auth_models
+from custinfo.backup import models as backup_models
 from custinfo.classification import models as classification_models
 from custinfo.classification.categories import models as category_models
 from custinfo.classification.governance import models as governance_models
@@ -18,6 +19,7 @@ __all__ = [
     "activity_models",
     "audit_models",
     "auth_models",
+    "backup_models",
     "category_models",
     "classification_models",
     "customer_models",

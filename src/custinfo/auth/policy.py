@@ -65,6 +65,7 @@ class Permission(StrEnum):
     TAG_QUALITY_REVIEW = "tag.quality.review"
     JOBS_MANAGE = "jobs.manage"
     PRODUCT_CATEGORY_MANAGE = "product_category.manage"
+    BACKUP_MANAGE = "backup.manage"
     # Counts of the whole customer base (tag sizes, the report), never a customer: marketing plans with them.
     CLASSIFICATION_COUNTS_ALL = "classification.counts_all"
 
@@ -110,6 +111,7 @@ PERMISSIONS: dict[Permission, frozenset[str]] = {
     Permission.JOBS_MANAGE: frozenset({"admin"}),
     # The product category vocabulary (and so the preference tags) is the data steward's to keep.
     Permission.PRODUCT_CATEGORY_MANAGE: frozenset({"data_steward", "admin"}),
+    Permission.BACKUP_MANAGE: frozenset({"admin"}),
     Permission.CLASSIFICATION_COUNTS_ALL: frozenset({"marketing", "data_steward", "admin"}),
 }
 
