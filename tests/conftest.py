@@ -28,6 +28,7 @@ from custinfo.app import create_app
 from custinfo.audit import anchor as audit_anchor
 from custinfo.auth.models import User
 from custinfo.auth.service import issue_session
+from custinfo.backup import service as backup_service
 from custinfo.config import Settings
 from custinfo.core.db import make_engine
 from custinfo.core.schema import upgrade
@@ -42,6 +43,9 @@ TEST_KEY_FILE = Path(tempfile.mkdtemp(prefix="custinfo-keys-")) / "keys.json"
 os.environ["CUSTINFO_KEY_FILE"] = str(TEST_KEY_FILE)
 os.environ["CUSTINFO_AUDIT_ANCHOR_FILE"] = str(TEST_KEY_FILE.with_name("audit-anchor.jsonl"))
 ensure_key_file(TEST_KEY_FILE)
+# Backups made by tests that give no directory of their own land in the run's temporary directory.
+os.environ["CUSTINFO_BACKUP_DIR"] = str(TEST_KEY_FILE.with_name("backups"))
+os.environ["CUSTINFO_BACKUP_KEY_FILE"] = str(TEST_KEY_FILE.with_name("backup-key.json"))
 
 
 @pytest.fixture(autouse=True)
@@ -55,6 +59,7 @@ def run_key_ring() -> Iterator[None]:
     run_settings = Settings(environment="test")
     crypto.configure(run_settings)
     audit_anchor.configure(run_settings)
+    backup_service.configure(run_settings)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -145,7 +150,13 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(environment="test", data_dir=tmp_path, database_url="sqlite://")
+    return Settings(
+        environment="test",
+        data_dir=tmp_path,
+        database_url="sqlite://",
+        backup_dir=tmp_path / "backups",
+        backup_key_file=tmp_path / "backup-key.json",
+    )
 
 
 _APPS: dict[int, FastAPI] = {}
@@ -164,6 +175,7 @@ def app(settings: Settings, engine: Engine, session_factory: sessionmaker[Sessio
         application = _APPS[id(engine)] = create_app(settings, engine=engine)
     crypto.configure(settings)
     audit_anchor.configure(settings)
+    backup_service.configure(settings)
     application.state.settings = settings
     application.state.session_factory = session_factory
     return application

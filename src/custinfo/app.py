@@ -33,6 +33,7 @@ from custinfo.audit.api import router as audit_api
 from custinfo.auth.api import router as auth_api
 from custinfo.auth.deps import PASSWORD_PAGE, language_of
 from custinfo.auth.service import PasswordChangeRequired
+from custinfo.backup import service as backup_service
 from custinfo.classification.api import router as classification_api
 from custinfo.classification.categories.api import router as categories_api
 from custinfo.classification.governance.api import router as governance_api
@@ -425,6 +426,7 @@ def create_app(
     crypto.configure(settings)
     clock.use_zone(settings.timezone)
     audit_anchor.configure(settings)
+    backup_service.configure(settings)
     log_hygiene.install()
     engine = engine or make_engine(settings.effective_database_url)
     app = FastAPI(

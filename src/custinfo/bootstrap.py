@@ -13,6 +13,8 @@ from custinfo.activity.events import ContractRenewed, ContractTerminated, Engage
 from custinfo.audit import service as audit
 from custinfo.audit.events import DataExported
 from custinfo.auth.events import AccountChanged, LoginAttempted, PermissionChanged
+from custinfo.backup import jobs as backup_jobs
+from custinfo.backup.events import BackupEvent
 from custinfo.classification import handlers as classification
 from custinfo.classification import jobs as classification_jobs
 from custinfo.classification.categories.events import ProductCategoryChanged
@@ -43,10 +45,11 @@ HANDLERS: dict[type[DomainEvent], list[Handler]] = {
     ProposalDecided: [audit.append_entry],
     ConfigurationChanged: [audit.append_entry],
     ProductCategoryChanged: [audit.append_entry],
+    BackupEvent: [audit.append_entry],
     Settle: [classification.reclassify_noted],
 }
 
-JOBS: list[Job] = [classification_jobs.CLASSIFY]
+JOBS: list[Job] = [classification_jobs.CLASSIFY, backup_jobs.BACKUP, backup_jobs.VERIFY]
 
 
 def register_jobs() -> None:

@@ -7,7 +7,10 @@ and MAC are appended as one JSON line to the anchor file
 in it, so deleting the whole log, or its tail with the head row fixed up, is
 found even though the database is self-consistent. Several processes may append
 to the same file: lines are short single `write`s in append mode, and the
-reader takes the highest sequence number, whatever the order of lines.
+reader takes the highest sequence number, whatever the order of lines — except
+after a restore record: a restore from a backup shortens the chain on purpose,
+so its record (the anchor of the `backup.restored` entry, a MAC only the audit
+key can make) supersedes every line before it.
 """
 
 from __future__ import annotations
@@ -52,10 +55,13 @@ def anchor_path() -> Path:
     return _path if _path is not None else Settings().effective_audit_anchor_file
 
 
-def append(path: Path, anchor: Anchor) -> None:
-    """Append one anchor record (file created 0600) and flush it to disk."""
+def append(path: Path, anchor: Anchor, restored: bool = False) -> None:
+    """Append one anchor record (file created 0600) and flush it to disk; `restored` marks a restore's."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"seq": anchor.seq, "mac": anchor.mac, "at": utcnow().isoformat()}) + "\n"
+    record: dict[str, Any] = {"seq": anchor.seq, "mac": anchor.mac, "at": utcnow().isoformat()}
+    if restored:
+        record["restored"] = True
+    line = json.dumps(record) + "\n"
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(descriptor, line.encode("ascii"))
@@ -67,7 +73,8 @@ def append(path: Path, anchor: Anchor) -> None:
 def latest(path: Path) -> Anchor | None:
     """The record with the highest sequence number (the later line on a tie), or None when there is none.
 
-    A line that does not parse (a write cut short by a crash) is skipped.
+    Only lines from the last restore record on count. A line that does not parse (a write cut short by a
+    crash) is skipped.
     """
     best: Anchor | None = None
     try:
@@ -78,7 +85,7 @@ def latest(path: Path) -> Anchor | None:
                     candidate = Anchor(int(data["seq"]), str(data["mac"]))
                 except (ValueError, KeyError, TypeError):
                     continue
-                if best is None or candidate.seq >= best.seq:
+                if data.get("restored") is True or best is None or candidate.seq >= best.seq:
                     best = candidate
     except FileNotFoundError:
         return None

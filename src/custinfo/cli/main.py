@@ -6,6 +6,7 @@ import typer
 
 from custinfo import bootstrap
 from custinfo.cli.audit import app as audit_app
+from custinfo.cli.backup import app as backup_app
 from custinfo.cli.classify import classify
 from custinfo.cli.demo import demo
 from custinfo.cli.init import init
@@ -35,6 +36,7 @@ app.command("demo")(demo)
 app.command("classify")(classify)
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(backup_app, name="backup")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(users_app, name="users")
 
