@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +64,14 @@ MIB = 1024 * 1024
 
 @dataclass
 class Step:
-    """One measured step: wall seconds, CPU seconds (user + system), peak RSS in MiB."""
+    """One measured step: wall seconds, CPU seconds (user + system), peak RSS in MiB, load afterwards."""
 
     wall: float
     cpu: float
     rss_mib: float
+    # The 1-minute load average when the step ended: on a shared machine, wall time well above CPU time
+    # with a load over the CPU count means the step waited for the CPU.
+    load: float = field(default_factory=lambda: os.getloadavg()[0])
 
 
 def _generate(db: str, customers: int, orders: float, interactions: float, pg_server: str | None) -> None:
@@ -436,6 +439,7 @@ def main() -> None:
 
     print(f"machine: {machine()}")
     print(f"database: {args.db}; {args.customers:,} customers x {args.orders_per_customer:g} orders")
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     bench_key_ring()
     url = prepare(args)
     if args.generate_only:
@@ -461,7 +465,10 @@ def main() -> None:
         raise SystemExit(f"the peer's restored copy differs: {peer_counts} != {counts}")
     print(f"peer ({tool}):")
     for label, step in peer.items():
-        print(f"  {label:<8} {step.wall:8.1f} s  CPU {step.cpu:7.1f} s  peak RSS {step.rss_mib:7,.0f} MiB")
+        print(
+            f"  {label:<8} {step.wall:8.1f} s  CPU {step.cpu:7.1f} s  peak RSS {step.rss_mib:7,.0f} MiB"
+            f"  load {step.load:.1f}"
+        )
     print(f"  size     {peer_size / MIB:8,.1f} MiB")
 
     if not args.peer_only:
@@ -479,6 +486,7 @@ def main() -> None:
         for label, step in ours.items():
             print(
                 f"  {label:<8} {step.wall:8.1f} s  CPU {step.cpu:7.1f} s  peak RSS {step.rss_mib:7,.0f} MiB"
+                f"  load {step.load:.1f}"
             )
         print(f"  size     {made['size'] / MIB:8,.1f} MiB")
         print("  where the time went (check includes facts and the audit chain verify):")
