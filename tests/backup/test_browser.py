@@ -99,11 +99,10 @@ def test_admin_backs_up_verifies_and_sets_the_policy_sales_is_refused(chromium: 
             page.click('.app-sidebar a.nav-link[href="/backups"]')
             expect(page).to_have_url(f"{site.url}/backups")
             expect(page.locator("#backup-empty")).to_contain_text("还没有任何备份")
-            expect(page.locator("#backup-dir")).to_have_text(
-                str((site.settings.data_dir / "archives").absolute())
-            )
+            directory = (site.settings.data_dir / "archives").absolute()
+            expect(page.locator("#backup-dir")).to_have_text(str(directory))
             expect(page.locator("#backup-restore-command")).to_have_text(
-                "custinfo backup restore <备份文件> --yes"
+                f"custinfo backup restore {directory}/<备份文件> --yes"
             )
             expect(page.locator("#backup-policy-version")).to_contain_text("出厂默认设置")
             page.screenshot(path=str(SHOTS / "02-backups-empty.png"), full_page=True)
@@ -129,7 +128,7 @@ def test_admin_backs_up_verifies_and_sets_the_policy_sales_is_refused(chromium: 
             file_name = row.get_attribute("data-file") or ""
             assert re.fullmatch(r"custinfo-\d{8}T\d{6}Z-weekly\.cibackup", file_name), file_name
             expect(page.locator("#backup-restore-command")).to_have_text(
-                f"custinfo backup restore {file_name} --yes"
+                f"custinfo backup restore {directory / file_name} --yes"
             )
             expect(page.locator("#backup-warning")).to_have_count(0)
             page.screenshot(path=str(SHOTS / "04-backup-listed.png"), full_page=True)
@@ -149,6 +148,29 @@ def test_admin_backs_up_verifies_and_sets_the_policy_sales_is_refused(chromium: 
             expect(page.locator(".backup-run").first).to_contain_text("验证已完成", timeout=30_000)
             expect(page.locator("#backup-list tbody tr[data-status=passed]")).to_have_count(1)
 
+            # A copy of the archive damaged on disk: listed, verified on request, red with the reason.
+            damaged = "custinfo-20260101T000000Z-daily.cibackup"
+            data = bytearray((directory / file_name).read_bytes())
+            data[-40] ^= 0xFF
+            (directory / damaged).write_bytes(bytes(data))
+            page.goto(f"{site.url}/backups")
+            expect(page.locator(f'#backup-list tr[data-file="{damaged}"]')).to_contain_text("从未验证")
+            page.screenshot(path=str(SHOTS / "07-never-verified.png"), full_page=True)
+            page.click(f'button[data-verify="{damaged}"]')
+            _run_jobs(site)
+            failed = page.locator(f'#backup-list tr[data-file="{damaged}"]')
+            expect(failed).to_have_attribute("data-status", "failed", timeout=30_000)
+            expect(failed).to_contain_text("验证失败")
+            expect(failed).to_contain_text("备份文件已损坏")
+            expect(page.locator("#backup-warning")).to_contain_text("最近一次备份验证失败")
+            page.screenshot(path=str(SHOTS / "08-verify-failed.png"), full_page=True)
+            page.goto(f"{site.url}/home")
+            expect(page.locator("#backup-warning")).to_contain_text(damaged)
+            expect(page.locator("#backup-warning")).to_contain_text("备份文件已损坏")
+            page.screenshot(path=str(SHOTS / "09-home-verify-failed.png"), full_page=True)
+            (directory / damaged).unlink()
+            page.goto(f"{site.url}/backups")
+
             page.fill("#policy-keep_daily", "0")
             page.fill("#policy-keep_monthly", "十二")
             page.fill("#policy-run_at", "7:5")
@@ -159,7 +181,7 @@ def test_admin_backs_up_verifies_and_sets_the_policy_sales_is_refused(chromium: 
             expect(page.locator("#err-run_at")).to_contain_text("HH:MM")
             expect(page.locator("#err-keep_weekly")).to_have_count(0)
             expect(page.locator("#policy-run_at")).to_have_value("7:5")
-            page.screenshot(path=str(SHOTS / "07-policy-errors.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "10-policy-errors.png"), full_page=True)
 
             page.fill("#policy-keep_daily", "10")
             page.fill("#policy-keep_monthly", "24")
@@ -169,25 +191,25 @@ def test_admin_backs_up_verifies_and_sets_the_policy_sales_is_refused(chromium: 
             expect(page.locator(".flash")).to_contain_text("保留策略已保存为新版本")
             expect(page.locator("#backup-policy-version")).to_contain_text("第 1 版，由 admin_bk 于")
             expect(page.locator("#policy-keep_monthly")).to_have_value("24")
-            page.screenshot(path=str(SHOTS / "08-policy-saved.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "11-policy-saved.png"), full_page=True)
 
             page.goto(f"{site.url}/backups?lang=en")
             expect(page.locator("#backup-list")).to_contain_text("Verified")
             expect(page.locator("#backup-policy-version")).to_contain_text("Version 1 by admin_bk at")
-            page.screenshot(path=str(SHOTS / "09-backups-en.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "12-backups-en.png"), full_page=True)
             page.goto(f"{site.url}/audit?lang=zh_CN")
             expect(page.locator("body")).to_contain_text("修改备份保留策略")
             expect(page.locator("body")).to_contain_text("备份验证通过")
-            page.screenshot(path=str(SHOTS / "10-audit.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "13-audit.png"), full_page=True)
 
             _sign_in(page, site, "sales_bk")
             expect(page.locator('.app-sidebar a[href="/backups"]')).to_have_count(0)
             expect(page.locator("#backup-warning")).to_have_count(0)
-            page.screenshot(path=str(SHOTS / "11-sales-home.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "14-sales-home.png"), full_page=True)
             response = page.goto(f"{site.url}/backups")
             assert response is not None and response.status == 403
             expect(page.locator("body")).to_contain_text("无权")
-            page.screenshot(path=str(SHOTS / "12-sales-refused.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "15-sales-refused.png"), full_page=True)
         finally:
             browser.close()
     # The refused policy form (422) and the sales user's 403 page are answers by design, not page errors.

@@ -63,8 +63,11 @@ def test_admin_sees_the_empty_page_with_the_restore_command_and_the_directory(
     assert page.status_code == 200
     text = page.text
     assert 'id="backup-empty"' in text and "还没有任何备份。" in text
-    assert "custinfo backup restore &lt;备份文件&gt; --yes" in text and "docs/operations.md" in text
-    assert str(settings.effective_backup_dir.absolute()) in text
+    directory = settings.effective_backup_dir.absolute()
+    assert (
+        f"custinfo backup restore {directory}/&lt;备份文件&gt; --yes" in text and "docs/operations.md" in text
+    )
+    assert f'<code id="backup-dir">{directory}</code>' in text
     assert "出厂默认设置" in text and 'value="7"' in text and 'value="01:30"' in text
     assert "立即备份" in text and "按日历自动选择" in text
     english = client.get(PAGE + "?lang=en").text
@@ -162,6 +165,9 @@ def test_policy_form_shows_each_message_under_its_input_and_saves_a_version(
     assert "保留策略已保存为新版本" in page
     assert re.search(r"第 1 版，由 admin 于 \d{4}-\d{2}-\d{2} \d{2}:\d{2} 保存", page)
     assert 'value="14"' in page and 'value="23:45"' in page and "保留更久" in page
+    audit = client.get("/audit").text.split('change-table">', 1)[1].split("</table>", 1)[0]
+    audit = re.sub(r"\s+", "", audit)
+    assert "原值" in audit and "每日备份保留份数" in audit and '<tdclass="change-old">7</td>' in audit
     english = client.get(PAGE + "?lang=en").text
     assert re.search(r"Version 1 by admin at \d{4}-\d{2}-\d{2} \d{2}:\d{2}", english)
     for code in ("keep_daily", "run_at", "backup.", "backups."):

@@ -248,6 +248,8 @@ def shown_rows(session: Session, rows: list[dict[str, Any]], words: Words) -> li
         if str(row["action"]).startswith("backup.") and isinstance(details.get("details"), dict):
             # A backup event's envelope repeats the action and the file (shown as action and object).
             details = dict(details["details"])
+            if row["action"] == "backup.policy_changed":
+                verb = "update"  # its changes are [before, after]: show both columns
         entry = Shown(
             seq=row["seq"],
             occurred_at=row["occurred_at"],

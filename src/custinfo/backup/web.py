@@ -73,6 +73,9 @@ def _page(
     language = language_of(request)
     settings = settings_of(request)
     backups = service.list_backups(session, principal, settings)
+    directory = settings.effective_backup_dir.absolute()
+    # The restore box names the newest archive a test restore passed, else the newest readable one.
+    restorable = [b for b in backups if b.status == "passed"] or [b for b in backups if b.dialect]
     current = policy.current_policy(session)
     people = _people(session, {b.made_by for b in backups} | {current.created_by})
     rows = [
@@ -96,14 +99,15 @@ def _page(
         "backup/backups.html",
         status_code=status_code,
         rows=rows,
-        newest=backups[0] if backups else None,
         policy=current,
         policy_by=people.get(current.created_by or "", current.created_by),
         policy_state=policy_state or FormState(values=values),
         run_state=run_state or FormState(),
         runs=_runs_shown(session, principal, run_id, language),
         warning=health.backup_warning(session, settings, clock.now()),
-        backup_dir=str(settings.effective_backup_dir.absolute()),
+        backup_dir=str(directory),
+        # The CLI takes the archive's path: the command as an operator can paste it on the server.
+        restore_file=str(directory / restorable[0].file_name) if restorable else None,
         max_keep=policy.MAX_KEEP,
         flash=flash,
     )
