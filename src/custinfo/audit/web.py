@@ -82,6 +82,10 @@ class Shown:
     notes: list[tuple[str, str]] = field(default_factory=list)
 
 
+# Objects the audit log names by their own name rather than a number or a field.
+NAMED_TARGETS = frozenset({"backup", "product_category"})
+
+
 class Words:
     """Translation helpers for one language and time zone."""
 
@@ -163,8 +167,8 @@ class Words:
                 if aspect
                 else label
             )
-        if target_type == "backup" and target_id:  # an archive, by its file name
-            return f"{self.entity('backup')} {target_id}"
+        if target_type in NAMED_TARGETS and target_id:  # an archive's file name, a category's name
+            return f"{self.entity(target_type)} {target_id}"
         if not target_id:  # a setting changed as a whole (grant days, L3 lookups)
             return (
                 self.known(f"audit.entity.{target_type}")
