@@ -71,14 +71,19 @@ class Live:
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
     """A migrated private database with its backup directory, backup key and anchor file in tmp."""
     with private_database(request.param, tmp_path) as engine:
-        settings = Settings(
-            environment="test",
-            data_dir=tmp_path / "data",
-            database_url=engine.url.render_as_string(hide_password=False),
-            backup_dir=tmp_path / "backups",
-            backup_key_file=tmp_path / "backup-key.json",
-            audit_anchor_file=tmp_path / "anchor.jsonl",
-        )
-        service.configure(settings)
-        audit_anchor.configure(settings)
-        yield Live(engine, settings)
+        yield running(engine, tmp_path)
+
+
+def running(engine: Engine, tmp_path: Path) -> Live:
+    """The system over `engine`, with its backup directory, backup key and anchor file in tmp."""
+    settings = Settings(
+        environment="test",
+        data_dir=tmp_path / "data",
+        database_url=engine.url.render_as_string(hide_password=False),
+        backup_dir=tmp_path / "backups",
+        backup_key_file=tmp_path / "backup-key.json",
+        audit_anchor_file=tmp_path / "anchor.jsonl",
+    )
+    service.configure(settings)
+    audit_anchor.configure(settings)
+    return Live(engine, settings)

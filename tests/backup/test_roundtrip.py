@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
-from tests.backup.conftest import Live, private_database
+from tests.backup.conftest import Live, private_database, running
 from tests.factories import make_customer, make_order, make_user
 
 from custinfo.audit import anchor as audit_anchor
@@ -229,12 +229,12 @@ def test_a_backup_of_another_database_kind_or_missing_field_keys_is_refused(
     assert failure.value.params == {"ids": "1"}
 
 
-def test_pg_tools_missing_are_named(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
-    if live.engine.dialect.name != "postgresql":
-        pytest.skip("the PostgreSQL client tools matter to PostgreSQL only")
+def test_pg_tools_missing_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = shutil.which
     monkeypatch.setattr(snapshot.shutil, "which", lambda name: None if name == "pg_dump" else real(name))
-    with pytest.raises(BackupFailure) as failure:
-        service.make_archive(live.engine, live.settings, "daily")
+    with private_database("postgresql", tmp_path) as engine:
+        live = running(engine, tmp_path)
+        with pytest.raises(BackupFailure) as failure:
+            service.make_archive(live.engine, live.settings, "daily")
     assert failure.value.detail_key == "backup.failure.tool_missing"
     assert list(live.settings.effective_backup_dir.glob("*")) == []
