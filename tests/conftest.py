@@ -48,18 +48,23 @@ os.environ["CUSTINFO_BACKUP_DIR"] = str(TEST_KEY_FILE.with_name("backups"))
 os.environ["CUSTINFO_BACKUP_KEY_FILE"] = str(TEST_KEY_FILE.with_name("backup-key.json"))
 
 
-@pytest.fixture(autouse=True)
-def run_key_ring() -> Iterator[None]:
-    """After each test, the run's key ring and anchor file again.
-
-    A served app (or the demo walk) installs its own ring process-wide; a module fixture after it would
-    otherwise seal its rows with that ring and its app could not read them back.
-    """
-    yield
+def _run_keys() -> None:
     run_settings = Settings(environment="test")
     crypto.configure(run_settings)
     audit_anchor.configure(run_settings)
     backup_service.configure(run_settings)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def run_key_ring() -> Iterator[None]:
+    """Each test module starts and ends with the run's key ring, anchor file and backup settings.
+
+    A served app (the demo walk) installs its own ring process-wide for its module's tests; the next
+    module's fixtures would otherwise seal their rows with that ring and their app could not open them.
+    """
+    _run_keys()
+    yield
+    _run_keys()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -34,6 +34,7 @@ from custinfo.auth.api import router as auth_api
 from custinfo.auth.deps import PASSWORD_PAGE, language_of
 from custinfo.auth.service import PasswordChangeRequired
 from custinfo.backup import service as backup_service
+from custinfo.backup.api import router as backup_api
 from custinfo.classification.api import router as classification_api
 from custinfo.classification.categories.api import router as categories_api
 from custinfo.classification.governance.api import router as governance_api
@@ -452,6 +453,7 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(audit_api, prefix=API_PREFIX)
     app.include_router(jobs_api, prefix=API_PREFIX)
+    app.include_router(backup_api, prefix=API_PREFIX)
     app.include_router(vocabularies_api, prefix=API_PREFIX)
     app.include_router(web_router)
 

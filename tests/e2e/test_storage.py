@@ -24,7 +24,13 @@ def test_init_creates_the_data_directory_and_database_for_their_owner_only(tmp_p
     data = tmp_path / "var"
     keys = tmp_path / "secrets" / "keys.json"
     data.mkdir(mode=0o700)
-    result = run(data, "init", CUSTINFO_KEY_FILE=str(keys))
+    result = run(
+        data,
+        "init",
+        CUSTINFO_KEY_FILE=str(keys),
+        CUSTINFO_BACKUP_DIR=str(tmp_path / "mounted" / "backups"),
+        CUSTINFO_BACKUP_KEY_FILE=str(keys.with_name("backup-key.json")),
+    )
     assert result.returncode == 0, result.stderr
     database = data / "custinfo.db"
     with sqlite3.connect(database) as db:  # a write leaves the WAL beside the file
@@ -65,7 +71,10 @@ def test_warnings_name_files_readable_by_others(tmp_path: Path) -> None:
     data.chmod(0o755)
     keys.write_text("{}")
     keys.chmod(0o644)
-    settings = Settings(data_dir=data, key_file=keys)
+    backups = tmp_path / "mounted" / "backups"
+    settings = Settings(
+        data_dir=data, key_file=keys, backup_dir=backups, backup_key_file=tmp_path / "backup-key.json"
+    )
     warnings = storage_warnings(settings)
     assert any(f"key file {keys}" in w and "0644" in w and "chmod 600" in w for w in warnings), warnings
     assert any(f"data directory {data}" in w and "chmod 700" in w for w in warnings), warnings
@@ -76,6 +85,22 @@ def test_warnings_name_files_readable_by_others(tmp_path: Path) -> None:
     assert any(
         "kept with the database" in w for w in storage_warnings(Settings(data_dir=data, key_file=None))
     )
+
+
+def test_warnings_name_backups_kept_with_the_database_or_with_their_key(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    data.mkdir(mode=0o700)
+    keys = tmp_path / "keys.json"
+    alongside = storage_warnings(Settings(data_dir=data, key_file=keys, backup_dir=None))
+    assert any("on the disk of the database" in w and "CUSTINFO_BACKUP_DIR" in w for w in alongside)
+    backups = tmp_path / "mounted"
+    together = storage_warnings(
+        Settings(data_dir=data, key_file=keys, backup_dir=backups, backup_key_file=backups / "k.json")
+    )
+    assert [w for w in together if "backup" in w] == [
+        f"the backup key {backups / 'k.json'} is kept with the backups in {backups}: whoever copies the "
+        "backups can open them. Keep it elsewhere (CUSTINFO_BACKUP_KEY_FILE, see docs/operations.md)."
+    ]
 
 
 def _children(pid: int) -> set[int]:

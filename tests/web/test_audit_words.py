@@ -48,6 +48,9 @@ def test_every_audited_action_of_issue_10_reads_in_words() -> None:
     assert zh.action("contract.renewed") == ("续签合同", None)
     for entity in ("vocabulary", "product_category", "token", "department", "user"):
         assert zh.entity(entity) != zh.t("audit.entity.other"), entity
+    # Named objects read by their own name, not as "其他".
+    assert zh.target("product_category", "传感器") == f"{zh.entity('product_category')} 传感器"
+    assert zh.target("backup", "custinfo-20261208T013000Z-daily.cibackup").endswith("-daily.cibackup")
 
 
 def test_event_details_as_labelled_lines() -> None:

@@ -23,6 +23,7 @@ from custinfo.audit.api import csv_response, export_csv
 from custinfo.auth import service as accounts
 from custinfo.auth.deps import DbSession, WebPrincipal, language_of, settings_of
 from custinfo.auth.policy import Permission, require
+from custinfo.backup.words import size_text
 from custinfo.core.errors import FieldError, Invalid
 from custinfo.core.i18n import translate
 from custinfo.core.pagination import page_count
@@ -79,6 +80,10 @@ class Shown:
     address: str | None
     changes: list[Change] = field(default_factory=list)
     notes: list[tuple[str, str]] = field(default_factory=list)
+
+
+# Objects the audit log names by their own name rather than a number or a field.
+NAMED_TARGETS = frozenset({"backup", "product_category"})
 
 
 class Words:
@@ -162,6 +167,8 @@ class Words:
                 if aspect
                 else label
             )
+        if target_type in NAMED_TARGETS and target_id:  # an archive's file name, a category's name
+            return f"{self.entity(target_type)} {target_id}"
         if not target_id:  # a setting changed as a whole (grant days, L3 lookups)
             return (
                 self.known(f"audit.entity.{target_type}")
@@ -173,8 +180,34 @@ class Words:
             return f"{kind} #{target_id}"
         return f"{kind} · {self.known(f'audit.key.{target_id}') or self.field(target_id)}"
 
+    def backup_notes(self, action: str, details: dict[str, Any]) -> list[tuple[str, str]]:
+        """A backup event's details: kind, size, rows, why a verification failed, what a restore brought back."""
+        if action == "backup.verify_failed":
+            params = {k: v for k, v in details.items() if k != "failure"}
+            reason = self.known(str(details.get("failure"))) and self.t(str(details["failure"]), **params)
+            return [(self.t("audit.key.reason"), reason or self.t("backups.failure.unknown"))]
+        notes: list[tuple[str, str]] = []
+        for key, raw in details.items():
+            if raw is None:
+                continue
+            if key == "kind":
+                notes.append(
+                    (self.t("backups.field.kind"), self.known(f"backups.kind.{raw}") or self.value(raw))
+                )
+            elif key == "size_bytes" and isinstance(raw, int):
+                notes.append((self.t("backups.col.size"), size_text(raw)))
+            elif key == "rows":
+                notes.append((self.t("audit.key.row_count"), self.value(raw)))
+            elif key == "from_revision":  # "0017_backups": its number is what an operator compares
+                notes.append((self.t("audit.key.from_revision"), str(raw).split("_", 1)[0]))
+            else:
+                notes.append((self.known(f"audit.key.{key}") or self.field(key), self.value(raw)))
+        return notes
+
     def notes(self, action: str, details: dict[str, Any]) -> list[tuple[str, str]]:
         """The details of an event that is not a tracked change, as labelled lines."""
+        if action.startswith("backup."):
+            return self.backup_notes(action, details)
         notes: list[tuple[str, str]] = []
         for key, raw in details.items():
             if key in SELF_KEYS or key == service.HIDDEN_FIELDS or raw is None or raw == {}:
@@ -216,6 +249,11 @@ def shown_rows(session: Session, rows: list[dict[str, Any]], words: Words) -> li
     for row in rows:
         action, verb = words.action(str(row["action"]))
         details: dict[str, Any] = row["details"] or {}
+        if str(row["action"]).startswith("backup.") and isinstance(details.get("details"), dict):
+            # A backup event's envelope repeats the action and the file (shown as action and object).
+            details = dict(details["details"])
+            if row["action"] == "backup.policy_changed":
+                verb = "update"  # its changes are [before, after]: show both columns
         entry = Shown(
             seq=row["seq"],
             occurred_at=row["occurred_at"],

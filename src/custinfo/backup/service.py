@@ -157,7 +157,7 @@ def make_archive(engine: Engine, settings: Settings, kind: str, progress: Note |
     backup_keys = keys.ensure(settings.effective_backup_key_file)
     directory = settings.effective_backup_dir
     private_directory(directory)
-    made_at = datetime.now(UTC).replace(microsecond=0)
+    made_at = datetime.now(UTC)
     dialect = engine.dialect.name
     with _scratch(settings) as scratch:
         note("backup.note.snapshot")

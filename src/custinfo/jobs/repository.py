@@ -49,6 +49,16 @@ def last_runs(session: Session, names: list[str]) -> dict[str, JobRun]:
     return {run.name: run for run in session.scalars(select(JobRun).where(JobRun.id.in_(newest)))}
 
 
+def last_finished(session: Session, name: str) -> JobRun | None:
+    """The newest run of the job that has ended (succeeded or failed)."""
+    return session.scalars(
+        select(JobRun)
+        .where(JobRun.name == name, JobRun.status.in_(("succeeded", "failed")))
+        .order_by(JobRun.id.desc())
+        .limit(1)
+    ).first()
+
+
 def has_queued(session: Session, name: str) -> bool:
     """Whether a run of the job is waiting."""
     return bool(session.scalar(select(exists().where(JobRun.name == name, JobRun.status == "queued"))))

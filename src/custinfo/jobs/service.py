@@ -104,6 +104,11 @@ def job_statuses(session: Session, zone: str) -> list[JobStatus]:
     return statuses
 
 
+def last_finished_run(session: Session, name: str) -> JobRun | None:
+    """The newest ended run of a job (for health checks; the caller decides who may see it)."""
+    return repository.last_finished(session, name)
+
+
 def _visible(principal: Principal) -> ColumnElement[bool]:
     # Admins see every run; whoever asked for a run (a steward's "run now", a reviewer's approval)
     # may follow that one run.

@@ -80,6 +80,17 @@ def storage_warnings(settings: Settings) -> list[str]:
             "a disk) has the data and its keys. In production keep it elsewhere (CUSTINFO_KEY_FILE, "
             "see docs/security.md)."
         )
+    backups, backup_key = settings.effective_backup_dir, settings.effective_backup_key_file
+    if _inside(backup_key, backups):
+        warnings.append(
+            f"the backup key {backup_key} is kept with the backups in {backups}: whoever copies the backups "
+            "can open them. Keep it elsewhere (CUSTINFO_BACKUP_KEY_FILE, see docs/operations.md)."
+        )
+    if any(_inside(backups, directory) for directory in key_beside):
+        warnings.append(
+            f"backups are written to {backups}, on the disk of the database: a disk failure loses both. "
+            "Point CUSTINFO_BACKUP_DIR at another disk (see docs/operations.md)."
+        )
     checked = [("key file", key_file), ("data directory", settings.data_dir)]
     if database is not None:
         checked.append(("database file", database))

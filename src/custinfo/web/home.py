@@ -21,8 +21,10 @@ from custinfo.audit import service as audit
 from custinfo.auth.deps import DbSession, language_of, settings_of
 from custinfo.auth.policy import Permission, Principal, can
 from custinfo.auth.web import WebUser, web_user
+from custinfo.backup import health as backups
 from custinfo.classification import service as classification
 from custinfo.classification.governance import service as governance
+from custinfo.core import clock
 from custinfo.customers import service as customers
 from custinfo.protection import service as protection
 from custinfo.web import nav
@@ -125,11 +127,14 @@ def home_page(request: Request, session: DbSession, principal: WebUser) -> HTMLR
         "groups": [],
         "total": None,
         "audit": None,
+        "backup_warning": None,
     }
     if can(principal, Permission.CUSTOMER_READ):
         context["total"], context["groups"] = _classes(session, principal, language_of(request))
     if can(principal, Permission.AUDIT_READ):
         context["audit"] = audit_today(session, ZoneInfo(settings_of(request).timezone))
+    if can(principal, Permission.BACKUP_MANAGE):
+        context["backup_warning"] = backups.backup_warning(session, settings_of(request), clock.now())
     open_requests = []
     if can(principal, Permission.ACCESS_REQUEST):
         open_requests = [r for r in protection.list_requests(session, principal) if r.status == "pending"]

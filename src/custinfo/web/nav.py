@@ -85,6 +85,7 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("/admin/departments", "bi-diagram-2", "home.nav.departments", "admin", (P.USER_MANAGE,)),
     NavEntry("/settings", "bi-sliders2", "home.nav.settings", "admin", (P.SETTINGS_MANAGE,)),
     NavEntry("/jobs", "bi-gear-wide-connected", "web.nav.jobs", "admin", (P.JOBS_MANAGE,)),
+    NavEntry("/backups", "bi-database-check", "backups.nav", "admin", (P.BACKUP_MANAGE,)),
     NavEntry("/account/password", "bi-key-fill", "home.nav.password", "user"),
 )  # fmt: skip
 

@@ -10,6 +10,7 @@ from custinfo.audit.web import router as audit_pages
 from custinfo.auth.admin_web import router as admin_pages
 from custinfo.auth.deps import language_of
 from custinfo.auth.web import router as auth_pages
+from custinfo.backup.web import router as backup_pages
 from custinfo.classification import web as classification_pages
 from custinfo.classification.categories.web import router as category_pages
 from custinfo.core.errors import DomainError
@@ -37,6 +38,7 @@ router.include_router(category_pages)
 router.include_router(classification_pages.router)
 router.include_router(audit_pages)
 router.include_router(job_pages)
+router.include_router(backup_pages)
 router.include_router(settings_pages)
 router.include_router(vocabulary_pages)
 # The 360 page draws the tabs each domain declares (custinfo.web.tabs).
