@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import Engine
-from tests.backup.conftest import Live, private_database, running
+from tests.backup.conftest import Live, running
+from tests.databases import private_database
 from tests.factories import make_customer, make_order, make_user
 
 from custinfo.audit import anchor as audit_anchor
